@@ -1,0 +1,55 @@
+# Dongne Data: two commands on a fresh machine.
+#   make run    installs what is missing, then builds everything on seeds/ (or $DONGNE_RAW_DIR)
+#   make test   installs what is missing, then runs the test suite
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# pip prints a warning per package for this machine's optional local mirrors: not errors.
+PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
+
+.PHONY: run test dev docs install manifest sample lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	@echo "installing pinned dependencies into $(VENV) ..."
+	( $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  $(BIN)/python -m pip install --quiet -e '.[dev]' ) 2>&1 | $(PIP_QUIET)
+	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, duckdb"
+	touch $@
+
+install: $(INSTALLED)
+
+manifest: install
+	$(BIN)/python -m orchestration.cli prepare
+
+run: install
+	$(BIN)/python -m orchestration.cli build
+
+test: install manifest
+	$(BIN)/python -m pytest
+
+dev: install manifest
+	DAGSTER_HOME=$$($(BIN)/python -m orchestration.cli dagster-home) \
+	PATH=$(CURDIR)/$(BIN):$$PATH \
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+docs: install manifest
+	$(BIN)/python -m orchestration.cli docs
+
+# Regenerate the committed sample (deterministic: the same files every time).
+sample: install
+	$(BIN)/python -m orchestration.sample_data --users 220 --days 42 --seed 7 --out seeds
+
+lint: install
+	$(BIN)/ruff check orchestration tests
+	$(BIN)/ruff format --check orchestration tests
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

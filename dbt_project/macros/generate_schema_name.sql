@@ -1,0 +1,11 @@
+{#
+    Models land in the schema their folder names (staging, intermediate, marts, ml),
+    not in "<target schema>_<folder>": analysts query marts.fct_... directly.
+#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,43 @@
+with
+
+events as (
+    select * from {{ ref('stg_app__events') }}
+),
+
+-- SOURCES.md: the event time is occurred_at, unless it is more than 5 minutes after
+-- received_at (the phone's clock runs ahead): then received_at.
+timed as (
+    select
+        *,
+        case
+            when occurred_at_utc > {{ dbt.dateadd('minute', 5, 'received_at_utc') }} then received_at_utc
+            else occurred_at_utc
+        end as event_at_utc
+    from events
+),
+
+final as (
+    select
+        event_id,
+        event_name,
+        user_id,
+        device_id,
+        {{ utc_to_kst('event_at_utc') }} as event_at,
+        cast({{ utc_to_kst('event_at_utc') }} as date) as event_date,
+        event_at_utc <> occurred_at_utc as is_clock_corrected,
+        case
+            when user_id is not null then {{ dbt.concat(["'user:'", dbt.cast('user_id', api.Column.translate_type('string'))]) }}
+            else {{ dbt.concat(["'device:'", 'device_id']) }}
+        end as session_key,
+        platform,
+        app_version,
+        listing_id,
+        post_id,
+        search_query,
+        screen_name,
+        occurred_at_utc,
+        received_at_utc
+    from timed
+)
+
+select * from final

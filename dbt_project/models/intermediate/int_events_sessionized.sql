@@ -1,0 +1,61 @@
+with
+
+events as (
+    select * from {{ ref('int_events_dated') }}
+),
+
+-- Each key's events in event-time order (event_id breaks ties, so reruns agree).
+gaps as (
+    select
+        *,
+        {{ seconds_between(
+            'lag(event_at) over (partition by session_key order by event_at, event_id)',
+            'event_at'
+        ) }} as seconds_since_previous
+    from events
+),
+
+-- A session starts at a key's first event and after every gap of more than 1,800 s;
+-- a gap of exactly 1,800 s continues the session.
+starts as (
+    select
+        *,
+        case
+            when seconds_since_previous is null or seconds_since_previous > 1800 then 1
+            else 0
+        end as is_session_start
+    from gaps
+),
+
+numbered as (
+    select
+        *,
+        sum(is_session_start) over (
+            partition by session_key
+            order by event_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from starts
+),
+
+final as (
+    select
+        -- Named after the session's first event: stable across rebuilds on the same data.
+        {{ dbt.hash(dbt.concat([
+            'session_key', "'|'",
+            'first_value(event_id) over (partition by session_key, session_number order by event_at, event_id)'
+        ])) }} as session_id,
+        session_key,
+        session_number,
+        is_session_start = 1 as is_session_start,
+        seconds_since_previous,
+        event_id,
+        event_name,
+        user_id,
+        device_id,
+        event_at,
+        event_date
+    from numbered
+)
+
+select * from final

@@ -1,0 +1,18 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sessions'}}}) }}
+
+-- Every valid event belongs to exactly one session: the sessions' event counts add up
+-- to the number of valid events. A returned row means events were lost or doubled.
+with
+
+session_events as (
+    select coalesce(sum(event_count), 0) as events_in_sessions from {{ ref('fct_sessions') }}
+),
+
+valid_events as (
+    select count(*) as valid_events from {{ ref('int_events_dated') }}
+)
+
+select *
+from session_events
+cross join valid_events
+where events_in_sessions <> valid_events

@@ -1,0 +1,132 @@
+"""Raw files -> Parquet lake + quarantine: one asset per raw source (SOURCES.md)."""
+
+
+from collections.abc import Callable
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from orchestration import lake
+from orchestration.resources import WAREHOUSE_POOL, PlatformResource
+
+CONSERVATION_CHECK = "rows_conserved"
+INGEST_GROUP = "ingest"
+OWNERS = ["team:data-platform"]
+
+
+def asset_name(source: str) -> str:
+    return f"raw_{source}"
+
+
+def landing_metadata(report: lake.LandingReport) -> dict[str, object]:
+    """What a data engineer checks first after a landing."""
+    reasons = report.quarantined_by_reason
+    reason_table = "\n".join(
+        ["| reason | rows |", "|---|---|", *[f"| {why} | {n} |" for why, n in sorted(reasons.items())]]
+    ) if reasons else "no rows quarantined"
+    metadata: dict[str, object] = {
+        "files_read": MetadataValue.int(len(report.files_read)),
+        "rows_received": MetadataValue.int(report.rows_received),
+        "rows_loaded": MetadataValue.int(report.rows_loaded),
+        "rows_quarantined": MetadataValue.int(report.rows_quarantined),
+        "quarantined_by_reason": MetadataValue.md(reason_table),
+        "dagster/row_count": MetadataValue.int(report.rows_loaded),
+    }
+    if report.rejected_files:
+        metadata["rejected_files"] = MetadataValue.json(report.rejected_files)
+    if report.extra_columns:
+        metadata["ignored_extra_columns"] = MetadataValue.json(report.extra_columns)
+    if report.partitions:
+        metadata["event_dates"] = MetadataValue.text(
+            f"{report.partitions[0]} .. {report.partitions[-1]} ({len(report.partitions)} days)"
+        )
+    return metadata
+
+
+def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=CONSERVATION_CHECK,
+        passed=report.conserved,
+        severity=AssetCheckSeverity.ERROR,
+        description="received = loaded + quarantined",
+        metadata={
+            "rows_received": report.rows_received,
+            "rows_loaded": report.rows_loaded,
+            "rows_quarantined": report.rows_quarantined,
+        },
+    )
+
+
+def build_ingest_asset(source: str, description: str,
+                       land: Callable[[PlatformResource], lake.LandingReport]) -> AssetsDefinition:
+    name = asset_name(source)
+
+    @asset(
+        name=name,
+        group_name=INGEST_GROUP,
+        kinds={"duckdb", "parquet"},
+        owners=OWNERS,
+        description=description,
+        pool=WAREHOUSE_POOL,
+        check_specs=[AssetCheckSpec(
+            CONSERVATION_CHECK, asset=name, blocking=True,
+            description="Every received row was loaded or quarantined with a reason.",
+        )],
+    )
+    def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
+        report = land(platform)
+        if report.rows_quarantined:
+            context.log.warning(f"{source}: {report.rows_quarantined} rows quarantined "
+                                f"{report.quarantined_by_reason}")
+        return MaterializeResult(metadata=landing_metadata(report),
+                                 check_results=[conservation_result(report)])
+
+    return _ingest
+
+
+def _land_events(platform: PlatformResource) -> lake.LandingReport:
+    settings = platform.settings()
+    return lake.land_events(settings.raw_dir, settings.lake_dir, platform.landing_connection())
+
+
+def _land_table_with(spec: lake.TableSpec) -> Callable[[PlatformResource], lake.LandingReport]:
+    def _land(platform: PlatformResource) -> lake.LandingReport:
+        settings = platform.settings()
+        return lake.land_table(spec, settings.raw_dir, settings.lake_dir, platform.landing_connection())
+
+    return _land
+
+
+ingest_assets: list[AssetsDefinition] = [
+    build_ingest_asset(
+        "events",
+        "App event log (events/YYYY-MM-DD/*.jsonl[.gz]) landed as Parquet, partitioned by KST "
+        "event date; every delivered copy kept (de-duplicated in dbt).",
+        _land_events,
+    ),
+    *[
+        build_ingest_asset(
+            spec.source,
+            f"Production export `{spec.source}` (db/{spec.source}/YYYY-MM-DD.csv[.gz]): every "
+            "valid version with its file and line.",
+            _land_table_with(spec),
+        )
+        for spec in lake.DB_TABLES.values()
+    ],
+    *[
+        build_ingest_asset(
+            spec.source,
+            f"Reference sheet `reference/{spec.source}.csv`, kept by the business.",
+            _land_table_with(spec),
+        )
+        for spec in lake.REFERENCE_TABLES.values()
+    ],
+]

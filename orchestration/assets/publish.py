@@ -1,0 +1,136 @@
+"""warehouse.duckdb -> analytics.duckdb, atomically: the only file analysts open.
+
+A new file is built beside the old one and renamed over it. Readers that have the old
+file open keep reading the old version (the rename does not touch their open file);
+new readers get the new version whole. Publishing never waits for readers.
+"""
+
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+
+from orchestration.assets.transform import dongne_dbt_models
+from orchestration.lake import sql_text
+from orchestration.resources import WAREHOUSE_POOL, PlatformResource
+
+PUBLISHED_SCHEMAS = ("marts", "ml")
+PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
+MANIFEST_TABLE = "marts.publish_manifest"
+
+
+class PublishError(RuntimeError):
+    """The warehouse cannot be published as it is: the message says why."""
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    publish_id: str
+    path: Path
+    row_counts: dict[str, int]
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+    schemas = ", ".join(f"'{schema}'" for schema in PUBLISHED_SCHEMAS)
+    rows = con.execute(f"""
+        select schema_name, table_name
+        from duckdb_tables()
+        where database_name = ? and schema_name in ({schemas})
+        union all
+        select schema_name, view_name
+        from duckdb_views()
+        where database_name = ? and schema_name in ({schemas}) and not internal
+        order by 1, 2
+    """, [catalog, catalog]).fetchall()
+    return [(schema, table) for schema, table in rows]
+
+
+def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
+    """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in."""
+    if not warehouse.exists():
+        raise PublishError(f"no warehouse at {warehouse}: build the dbt models before publishing.")
+    publish_id = uuid.uuid4().hex
+    staging = target.with_name(f".{target.name}.{publish_id[:12]}.tmp")
+    row_counts: dict[str, int] = {}
+    con = duckdb.connect(str(staging))
+    try:
+        con.execute(f"attach '{sql_text(str(warehouse))}' as warehouse (read_only)")
+        tables = published_tables(con, "warehouse")
+        if not tables:
+            raise PublishError(f"the warehouse {warehouse} has no tables in {PUBLISHED_SCHEMAS}.")
+        columns = con.execute(f"""
+            select schema_name, table_name, column_name, comment
+            from duckdb_columns()
+            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
+        """).fetchall()
+        leaked = sorted({f"{s}.{t}.{c}" for s, t, c, _ in columns if c.lower() in PERSONAL_DATA_COLUMNS})
+        if leaked:
+            raise PublishError(f"refusing to publish personal data columns: {', '.join(leaked)}")
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists {schema}")
+        for schema, table in tables:
+            con.execute(f'create table {schema}."{table}" as select * from warehouse.{schema}."{table}"')
+            row_counts[f"{schema}.{table}"] = con.execute(
+                f'select count(*) from {schema}."{table}"').fetchone()[0]
+        comments = con.execute(f"""
+            select schema_name, table_name, comment from duckdb_tables()
+            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS} and comment is not null
+        """).fetchall()
+        for schema, table, comment in comments:
+            con.execute(f"comment on table {schema}.\"{table}\" is '{sql_text(comment)}'")
+        for schema, table, column, comment in columns:
+            if comment:
+                con.execute(f'comment on column {schema}."{table}"."{column}" is \'{sql_text(comment)}\'')
+        con.execute(f"""
+            create table {MANIFEST_TABLE} as
+            select ?::varchar as publish_id, ?::timestamp as published_at_utc,
+                   ?::varchar as source_warehouse, ?::bigint as table_count
+        """, [publish_id, datetime.now(UTC).replace(tzinfo=None), warehouse.name, len(tables)])
+        con.execute("comment on table marts.publish_manifest is "
+                    "'Which publish this file is: one row, written last.'")
+        con.execute("detach warehouse")
+        con.execute("checkpoint")
+    except BaseException:
+        con.close()
+        staging.unlink(missing_ok=True)
+        raise
+    con.close()
+    staging.chmod(0o444)  # a published copy is read-only: open it with read_only=True
+    os.replace(staging, target)
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)  # debris of an interrupted earlier publish
+    return PublishReport(publish_id=publish_id, path=target, row_counts=row_counts)
+
+
+PUBLISHED_MODEL_KEYS = [
+    spec.key for spec in dongne_dbt_models.specs if spec.group_name in PUBLISHED_SCHEMAS
+]
+
+
+@asset(
+    name="analytics_db",
+    group_name="publish",
+    kinds={"duckdb"},
+    owners=["team:data-platform"],
+    deps=PUBLISHED_MODEL_KEYS,
+    pool=WAREHOUSE_POOL,
+    description="The read-only analytics database (marts and ml schemas, no personal data), "
+    "published atomically to <DONGNE_DATA_DIR>/analytics.duckdb.",
+)
+def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
+    settings = platform.settings()
+    report = publish_analytics_db(settings.warehouse_path, settings.analytics_path)
+    table = "\n".join(["| table | rows |", "|---|---|",
+                       *[f"| {name} | {rows} |" for name, rows in sorted(report.row_counts.items())]])
+    context.log.info(f"published {len(report.row_counts)} tables to {report.path}")
+    return MaterializeResult(metadata={
+        "path": MetadataValue.path(str(report.path)),
+        "publish_id": MetadataValue.text(report.publish_id),
+        "tables": MetadataValue.md(table),
+        "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
+    })

@@ -1,0 +1,222 @@
+"""The command line behind `make run`: prepare dbt, build everything, print a summary.
+
+    python -m orchestration.cli prepare   # dbt manifest (dagster-dbt loads it)
+    python -m orchestration.cli build     # raw -> lake -> dbt -> analytics.duckdb
+    python -m orchestration.cli summary   # what the last build published
+
+Errors a user can fix are printed as one sentence, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+from dagster import DagsterInstance, ExecuteInProcessResult
+
+from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings, SettingsError, load_settings
+
+DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+class UserError(RuntimeError):
+    """Something the user can fix; printed as its message alone."""
+
+
+def use_venv_tools() -> None:
+    """dbt (called by dagster-dbt) must be the one installed beside this Python."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def dbt_sources_changed_since(path: Path) -> bool:
+    if not path.exists():
+        return True
+    built = path.stat().st_mtime
+    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
+        for file in (DBT_PROJECT_DIR / folder).rglob("*"):
+            if file.is_file() and file.stat().st_mtime > built:
+                return True
+    return any(
+        (DBT_PROJECT_DIR / name).stat().st_mtime > built for name in ("dbt_project.yml", "profiles.yml")
+    )
+
+
+def prepare_dbt_manifest(force: bool = False) -> None:
+    """Parse the dbt project once, at build time, not on every Dagster load."""
+    if not force and not dbt_sources_changed_since(MANIFEST):
+        return
+    use_venv_tools()
+    from dagster_dbt import DbtProject
+
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.preparer.prepare(project)
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text() != DAGSTER_YAML.read_text():
+        shutil.copyfile(DAGSTER_YAML, target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def check_directories(settings: Settings) -> None:
+    raw = settings.raw_dir
+    if not raw.is_dir():
+        raise UserError(f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
+                        "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/.")
+    if not any((raw / part).is_dir() for part in ("events", "db", "reference")):
+        raise UserError(f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
+                        "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md.")
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(f"cannot write to DONGNE_DATA_DIR {settings.data_dir} ({error.strerror}): "
+                        "choose a writable folder.") from error
+
+
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_build(settings: Settings, instance: DagsterInstance, quiet: bool = True
+              ) -> ExecuteInProcessResult:
+    """Run the `build_everything` job in this process against `settings`' directories."""
+    prepare_dbt_manifest()
+    use_venv_tools()
+    from orchestration.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("build_everything")
+    return job.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG if quiet else None
+    )
+
+
+def landing_counts(result: ExecuteInProcessResult) -> list[tuple[str, int, int, int]]:
+    """(source, received, loaded, quarantined) for every raw source the run landed."""
+    counts = []
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        metadata = materialization.metadata
+        if "rows_received" in metadata:
+            counts.append((
+                materialization.asset_key.to_user_string(),
+                int(metadata["rows_received"].value),
+                int(metadata["rows_loaded"].value),
+                int(metadata["rows_quarantined"].value),
+            ))
+    return sorted(counts)
+
+
+def build(settings: Settings) -> int:
+    check_directories(settings)
+    prepare_dagster_home(settings)
+    print(f"building from {settings.raw_dir} into {settings.data_dir} ...", flush=True)
+    with DagsterInstance.get() as instance:
+        result = run_build(settings, instance)
+        if not result.success:
+            failures = [event for event in result.all_events if event.is_step_failure]
+            for event in failures:
+                error = event.step_failure_data.error
+                message = error.message.strip().splitlines()[0] if error else "unknown error"
+                print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
+            print(f"build failed: see run {result.run_id} in the Dagster UI (make dev).",
+                  file=sys.stderr)
+            return 1
+    print("\nLanded raw rows (received = loaded + quarantined):")
+    for source, received, loaded, quarantined in landing_counts(result):
+        print(f"  {source:<28} {received:>9,} = {loaded:>9,} + {quarantined:>6,}")
+    print_summary(settings)
+    return 0
+
+
+def print_summary(settings: Settings) -> None:
+    path = settings.analytics_path
+    if not path.exists():
+        raise UserError(f"nothing published yet at {path}: run `make run` first.")
+    con = duckdb.connect(str(path), read_only=True)
+    tables = con.execute("""
+        select schema_name || '.' || table_name, estimated_size
+        from duckdb_tables() where schema_name in ('marts', 'ml') order by 1
+    """).fetchall()
+    print("\nPublished tables (analytics.duckdb):")
+    for name, _ in tables:
+        rows = con.execute(f"select count(*) from {name}").fetchone()[0]
+        print(f"  {name:<40} {rows:>9,} rows")
+    con.close()
+    quarantine = settings.lake_dir / "quarantine"
+    if any(quarantine.glob("*/*.parquet")):
+        reasons = duckdb.sql(f"""
+            select source, reason, count(*) from read_parquet('{quarantine}/*/*.parquet')
+            group by all order by 1, 2
+        """).fetchall()
+        print("\nQuarantined raw rows (by source and reason):")
+        if not reasons:
+            print("  none")
+        for source, reason, count in reasons:
+            print(f"  {source:<24} {reason:<26} {count:>7,}")
+        print(f"  details: {quarantine}/<source>/*.parquet (file, line, reason, raw text)")
+    print(f"\nAnalytics database : {path}")
+    print(f"  open it read-only: duckdb -readonly {path}   (or duckdb.connect(path, read_only=True))")
+    print(f"Warehouse (restricted, holds raw personal data): {settings.warehouse_path}")
+    print("Dagster UI         : make dev   -> http://127.0.0.1:3000")
+    print("dbt docs           : make docs  -> http://127.0.0.1:8080")
+
+
+def serve_docs(settings: Settings, port: int = 8080) -> int:
+    """Generate the dbt docs site against the built warehouse and serve it locally."""
+    if not settings.warehouse_path.exists():
+        raise UserError("no warehouse yet: run `make run` first, then `make docs`.")
+    use_venv_tools()
+    env = {**os.environ, **settings.dbt_env()}
+    dbt = [str(Path(sys.executable).parent / "dbt")]
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    generated = subprocess.run([*dbt[:1], "docs", "generate", *common], env=env, check=False)
+    if generated.returncode:
+        return generated.returncode
+    print(f"dbt docs: http://127.0.0.1:{port}  (Ctrl-C to stop)")
+    served = subprocess.run([*dbt[:1], "docs", "serve", *common, "--host", "127.0.0.1",
+                             "--port", str(port), "--no-browser"], env=env, check=False)
+    return served.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["prepare", "build", "summary", "dagster-home", "docs"])
+    args = parser.parse_args(argv)
+    os.chdir(REPO_ROOT)
+    try:
+        settings = load_settings()
+        if args.command == "prepare":
+            prepare_dbt_manifest(force=True)
+        elif args.command == "build":
+            if settings.pii_salt_is_default:
+                print("warning: DONGNE_PII_SALT is not set; using the development salt "
+                      "(pseudonyms are not secret).", file=sys.stderr)
+            return build(settings)
+        elif args.command == "summary":
+            print_summary(settings)
+        elif args.command == "dagster-home":
+            print(prepare_dagster_home(settings))
+        elif args.command == "docs":
+            return serve_docs(settings)
+    except (UserError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""The Dagster code location: assembles assets, checks, jobs, schedules and resources."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.publish import analytics_db
+from orchestration.assets.transform import dongne_dbt_models
+from orchestration.resources import PlatformResource, dbt_resource
+from orchestration.schedules import build_everything_job, daily_build_schedule
+from orchestration.settings import Settings, load_settings
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    """The code location, pointed at `settings`' raw and data directories."""
+    return Definitions(
+        assets=[*ingest_assets, dongne_dbt_models, analytics_db],
+        jobs=[build_everything_job],
+        schedules=[daily_build_schedule],
+        resources={
+            "platform": PlatformResource.from_settings(settings),
+            "dbt": dbt_resource(),
+        },
+    )
+
+
+defs = build_definitions(load_settings())

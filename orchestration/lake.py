@@ -1,0 +1,567 @@
+"""Land raw deliveries in the Parquet lake: valid rows loaded, every other row quarantined.
+
+This module knows SOURCES.md's delivery formats and rejection rules and nothing of
+Dagster, so ingestion can be tested (and run) without an orchestrator. DuckDB reads
+every file as it was delivered (`read_csv`; plain or gzip), validation is SQL, and
+nothing iterates over rows in Python.
+
+Lake layout under `<DONGNE_DATA_DIR>/lake`:
+
+    events/event_date=YYYY-MM-DD/*.parquet   valid event lines, every delivered copy
+    db/<table>/*.parquet                      every valid version from every export file
+    reference/<name>/*.parquet                the reference table as delivered
+    quarantine/<source>/*.parquet             rejected lines and rows, with file, line, reason
+
+Each source directory is rebuilt whole and swapped in with a rename, so a reader or a
+crash never sees half of a landing. Lines are numbered from 1; for CSV files a "line"
+is the record number with the header as line 1 (the physical line unless a quoted
+field holds a line break).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import shutil
+import uuid
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+# A delimiter that never occurs in text: each line is read as one VARCHAR column.
+LINE_DELIMITER = "\\x1f"
+MAX_LINE_BYTES = 16 * 1024 * 1024  # longer lines are quarantined as line_too_long
+
+EVENT_REQUIRED_FIELDS = ("event_id", "event_name", "device_id", "occurred_at", "received_at")
+
+# ISO-8601 with a mandatory UTC offset (Z, +09:00, +0900 or +09).
+ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
+# SOURCES.md: database and reference timestamps are `YYYY-MM-DD HH:MM:SS` in KST.
+DB_TIMESTAMP_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"]
+# Reference sheets are kept by hand: a bare date means midnight KST.
+REFERENCE_TIMESTAMP_FORMATS = [*DB_TIMESTAMP_FORMATS, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+INTEGER_TEXT = r"^\s*[+-]?\d+\s*$"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one CSV source is validated and typed."""
+
+    source: str  # the lake's name for it: "users", "regions", ...
+    folder: str  # "db" or "reference"
+    columns: tuple[str, ...]
+    primary_key: str | None
+    integer_columns: tuple[str, ...] = ()
+    timestamp_columns: tuple[str, ...] = ()
+    timestamp_formats: tuple[str, ...] = tuple(DB_TIMESTAMP_FORMATS)
+
+    @property
+    def raw_glob(self) -> str:
+        return f"{self.folder}/{self.source}/*.csv*" if self.folder == "db" else f"reference/{self.source}.csv"
+
+
+DB_TABLES: dict[str, TableSpec] = {
+    spec.source: spec
+    for spec in [
+        TableSpec("users", "db",
+                  ("user_id", "nickname", "email", "phone", "region_id", "signup_at", "status",
+                   "updated_at"),
+                  "user_id", ("user_id", "region_id"), ("signup_at", "updated_at")),
+        TableSpec("listings", "db",
+                  ("listing_id", "seller_id", "category_id", "region_id", "title", "description",
+                   "price_krw", "status", "created_at", "updated_at"),
+                  "listing_id", ("listing_id", "seller_id", "category_id", "region_id", "price_krw"),
+                  ("created_at", "updated_at")),
+        TableSpec("trades", "db",
+                  ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw", "status",
+                   "completed_at", "updated_at"),
+                  "trade_id", ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw"),
+                  ("completed_at", "updated_at")),
+        TableSpec("posts", "db",
+                  ("post_id", "author_id", "region_id", "topic", "body", "status", "created_at",
+                   "updated_at"),
+                  "post_id", ("post_id", "author_id", "region_id"), ("created_at", "updated_at")),
+        TableSpec("moderation_labels", "db",
+                  ("label_id", "target_type", "target_id", "label", "source", "labeled_at"),
+                  "label_id", ("label_id", "target_id"), ("labeled_at",)),
+        TableSpec("experiment_assignments", "db",
+                  ("experiment_id", "user_id", "variant", "assigned_at"),
+                  None, ("user_id",), ("assigned_at",)),
+    ]
+}
+
+REFERENCE_TABLES: dict[str, TableSpec] = {
+    spec.source: spec
+    for spec in [
+        TableSpec("regions", "reference", ("region_id", "city", "district", "neighborhood"),
+                  "region_id", ("region_id",)),
+        TableSpec("categories", "reference", ("category_id", "name"), "category_id", ("category_id",)),
+        TableSpec("experiments", "reference",
+                  ("experiment_id", "name", "control_variant", "variants", "started_at", "ended_at",
+                   "primary_metric"),
+                  "experiment_id", (), ("started_at", "ended_at"), tuple(REFERENCE_TIMESTAMP_FORMATS)),
+        TableSpec("incidents", "reference", ("incident_id", "started_at", "ended_at", "description"),
+                  "incident_id", (), ("started_at", "ended_at"), tuple(REFERENCE_TIMESTAMP_FORMATS)),
+    ]
+}
+
+QUARANTINE_COLUMNS = "source VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR"
+
+
+@dataclass
+class LandingReport:
+    """What one landing did: the figures a person checks first."""
+
+    source: str
+    files_read: list[str] = field(default_factory=list)
+    rows_received: int = 0
+    rows_loaded: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    rejected_files: dict[str, str] = field(default_factory=dict)  # file -> why
+    extra_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> ignored columns
+    partitions: list[str] = field(default_factory=list)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantined_by_reason.values())
+
+    @property
+    def conserved(self) -> bool:
+        return self.rows_received == self.rows_loaded + self.rows_quarantined
+
+
+class RawDirectoryError(RuntimeError):
+    """The raw directory cannot be read: the message says what to do."""
+
+
+def connect(memory_limit: str = "2GB", threads: int = 2, temp_dir: Path | None = None
+            ) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for landing: it never opens the warehouse file."""
+    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"set temp_directory = '{sql_text(str(temp_dir))}'")
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def sql_text(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def raw_files(raw_dir: Path, pattern: str) -> list[Path]:
+    if not raw_dir.is_dir():
+        raise RawDirectoryError(
+            f"raw directory {raw_dir} does not exist or is not a directory: set DONGNE_RAW_DIR to "
+            "a folder laid out as in SOURCES.md (events/, db/, reference/)."
+        )
+    return sorted(path for path in raw_dir.glob(pattern) if path.is_file())
+
+
+# --------------------------------------------------------------------------------------
+# Reading lines and records
+# --------------------------------------------------------------------------------------
+
+
+def count_lines(path: Path) -> int | None:
+    """Physical lines in a (possibly gzip) file, counted independently of DuckDB."""
+    try:
+        data = read_bytes(path)
+    except (OSError, EOFError, zlib.error):
+        return None
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def read_bytes(path: Path) -> bytes:
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if path.name.endswith(".gz") else raw
+
+
+def _reset_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("drop table if exists rej_errors")
+    con.execute("drop table if exists rej_scans")
+
+
+def _number_accepted_rows(con: duckdb.DuckDBPyConnection, table: str, first_line: int) -> None:
+    """Give each accepted row of `table` (ordinal `rn`) its line number.
+
+    DuckDB skips rejected lines, so the n-th accepted row sits on the n-th line number
+    (from `first_line`) that is not a rejected line.
+    """
+    con.execute(f"""
+        create or replace temp table {table}_numbered as
+        with
+        rejected as (select distinct line from rej_errors),
+        accepted_count as (select count(*) as n from {table}),
+        free_lines as (
+            select candidate.line, row_number() over (order by candidate.line) as rn
+            from (
+                select range + {first_line} as line
+                from range((select n from accepted_count) + (select count(*) from rejected))
+            ) as candidate
+            anti join rejected using (line)
+        )
+        select free_lines.line, {table}.* exclude (rn)
+        from {table}
+        join free_lines using (rn)
+    """)
+
+
+def _rejected_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str | None]]:
+    rows = con.execute("""
+        select line, error_type::varchar, csv_line
+        from rej_errors
+        qualify row_number() over (partition by line order by column_idx nulls last) = 1
+        order by line
+    """).fetchall()
+    return [(int(line), kind, text) for line, kind, text in rows]
+
+
+READER_REASONS = {
+    "INVALID ENCODING": "invalid_utf8",
+    "LINE SIZE OVER MAXIMUM": "line_too_long",
+    "TOO MANY COLUMNS": "too_many_fields",
+    "MISSING COLUMNS": "too_few_fields",
+    "UNQUOTED VALUE": "malformed_csv_row",
+    "INVALID STATE": "malformed_csv_row",
+    "CAST": "malformed_csv_row",
+}
+
+
+# --------------------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------------------
+
+
+def _event_checks() -> str:
+    """The first failing SOURCES.md rule names the reason a line is quarantined."""
+    missing = "\n".join(
+        f"when nullif(json_extract_string(raw_line, '$.{name}'), '') is null then 'missing_{name}'"
+        for name in EVENT_REQUIRED_FIELDS
+    )
+    bad_time = "\n".join(
+        f"when not regexp_matches(json_extract_string(raw_line, '$.{name}'), '{ISO_WITH_OFFSET}') "
+        f"or try_cast(json_extract_string(raw_line, '$.{name}') as timestamptz) is null "
+        f"then 'unparseable_{name}'"
+        for name in ("occurred_at", "received_at")
+    )
+    return f"""
+        case
+            when raw_line is null or trim(raw_line, ' \t\r') = '' then 'empty_line'
+            when not json_valid(raw_line) then 'not_json'
+            when json_type(raw_line) <> 'OBJECT' then 'not_a_json_object'
+            {missing}
+            {bad_time}
+            when json_type(raw_line, '$.user_id') is not null
+                and json_type(raw_line, '$.user_id') <> 'NULL'
+                and (json_type(raw_line, '$.user_id') not in ('BIGINT', 'UBIGINT')
+                     or try_cast(json_extract_string(raw_line, '$.user_id') as bigint) is null)
+                then 'user_id_not_integer'
+        end
+    """
+
+
+def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -> LandingReport:
+    """Land every `events/*/*.jsonl[.gz]` file: one lake partition per KST event date."""
+    report = LandingReport(source="events")
+    files = raw_files(raw_dir, "events/*/*.jsonl") + raw_files(raw_dir, "events/*/*.jsonl.gz")
+    files.sort()
+    con.execute("create or replace temp table event_lines (file varchar, line bigint, raw_line varchar)")
+    con.execute(f"create or replace temp table quarantine ({QUARANTINE_COLUMNS})")
+    for path in files:
+        relative = path.relative_to(raw_dir).as_posix()
+        report.files_read.append(relative)
+        expected = count_lines(path)
+        if expected is None:
+            _quarantine_file(con, "events", relative, "unreadable_file",
+                             "not a readable (gzip) file: truncated or corrupt")
+            report.rows_received += 1
+            report.rejected_files[relative] = "unreadable_file"
+            continue
+        _reset_rejects(con)
+        try:
+            con.execute(f"""
+                create or replace temp table file_lines as
+                select row_number() over () as rn, raw_line
+                from read_csv('{sql_text(str(path))}', columns = {{'raw_line': 'VARCHAR'}},
+                    header = false, auto_detect = false, quote = '', escape = '',
+                    delim = '{LINE_DELIMITER}', new_line = '\\n', strict_mode = false,
+                    max_line_size = {MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
+                    rejects_table = 'rej_errors', rejects_scan = 'rej_scans')
+            """)
+        except duckdb.Error as error:
+            _quarantine_file(con, "events", relative, "unreadable_file", str(error).splitlines()[0])
+            report.rows_received += 1
+            report.rejected_files[relative] = "unreadable_file"
+            continue
+        _number_accepted_rows(con, "file_lines", first_line=1)
+        con.execute("insert into event_lines select ?, line, raw_line from file_lines_numbered",
+                    [relative])
+        for line, kind, text in _rejected_rows(con):
+            if kind == "TOO MANY COLUMNS":
+                # The line holds the delimiter byte: it is still one line, validate it as such.
+                con.execute("insert into event_lines values (?, ?, ?)", [relative, line, text])
+            else:
+                con.execute("insert into quarantine values ('events', ?, ?, ?, ?, ?)",
+                            [relative, line, READER_REASONS.get(kind, "malformed_line"), kind, text])
+        report.rows_received += expected
+
+    con.execute(f"""
+        create or replace temp table checked_events as
+        select file, line, raw_line, {_event_checks()} as reason
+        from event_lines
+    """)
+    con.execute("""
+        insert into quarantine
+        select 'events', file, line, reason, null, raw_line from checked_events where reason is not null
+    """)
+    con.execute("""
+        create or replace temp table valid_events as
+        with parsed as (
+            select
+                json_extract_string(raw_line, '$.event_id') as event_id,
+                json_extract_string(raw_line, '$.event_name') as event_name,
+                try_cast(json_extract_string(raw_line, '$.user_id') as bigint) as user_id,
+                json_extract_string(raw_line, '$.device_id') as device_id,
+                json_extract_string(raw_line, '$.occurred_at') as occurred_at_raw,
+                json_extract_string(raw_line, '$.received_at') as received_at_raw,
+                cast(json_extract_string(raw_line, '$.occurred_at') as timestamptz)
+                    at time zone 'UTC' as occurred_at_utc,
+                cast(json_extract_string(raw_line, '$.received_at') as timestamptz)
+                    at time zone 'UTC' as received_at_utc,
+                json_extract_string(raw_line, '$.platform') as platform,
+                json_extract_string(raw_line, '$.app_version') as app_version,
+                json_extract(raw_line, '$.properties')::varchar as properties,
+                file as _file,
+                line as _line
+            from checked_events
+            where reason is null
+        )
+        select
+            *,
+            -- Physical partitioning only: the KST date of the event time (SOURCES.md). The
+            -- business definition lives in dbt (int_events_dated) and does not rely on it.
+            cast(
+                (case
+                    when occurred_at_utc > received_at_utc + interval 5 minute then received_at_utc
+                    else occurred_at_utc
+                end) + interval 9 hour
+                as date
+            ) as event_date
+        from parsed
+    """)
+    report.rows_loaded = con.execute("select count(*) from valid_events").fetchone()[0]
+    report.partitions = [
+        str(row[0]) for row in
+        con.execute("select distinct event_date from valid_events order by 1").fetchall()
+    ]
+    _publish_dir(con, lake_dir / "events", "select * from valid_events", partition_by="event_date")
+    _finish_quarantine(con, lake_dir, report)
+    return report
+
+
+# --------------------------------------------------------------------------------------
+# CSV sources: database exports and reference tables
+# --------------------------------------------------------------------------------------
+
+
+def read_header(path: Path) -> list[str]:
+    """The header row of a (possibly gzip) CSV file; [] for an empty file."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        first = handle.readline()
+    if not first.strip():
+        return []
+    return [name.strip() for name in next(csv.reader(io.StringIO(first)))]
+
+
+def _typed_select(spec: TableSpec) -> str:
+    parts = []
+    for column in spec.columns:
+        if column in spec.integer_columns:
+            parts.append(f"try_cast(trim(\"{column}\") as bigint) as \"{column}\"")
+        elif column in spec.timestamp_columns:
+            formats = ", ".join(f"'{fmt}'" for fmt in spec.timestamp_formats)
+            parts.append(f"try_strptime(trim(\"{column}\"), [{formats}]) as \"{column}\"")
+        else:
+            parts.append(f"\"{column}\"")
+    return ",\n".join(parts)
+
+
+def _row_checks(spec: TableSpec) -> str:
+    """Reason and detail (the offending column) for a row that breaks SOURCES.md's rules."""
+    checks: list[tuple[str, str, str]] = []
+    if spec.primary_key:
+        checks.append((f"nullif(trim(\"{spec.primary_key}\"), '') is null", "missing_primary_key",
+                       spec.primary_key))
+    for column in spec.integer_columns:
+        checks.append((
+            f"nullif(trim(\"{column}\"), '') is not null and (not regexp_matches(\"{column}\", "
+            f"'{INTEGER_TEXT}') or try_cast(trim(\"{column}\") as bigint) is null)",
+            "unparseable_number", column))
+    for column in spec.timestamp_columns:
+        formats = ", ".join(f"'{fmt}'" for fmt in spec.timestamp_formats)
+        checks.append((
+            f"nullif(trim(\"{column}\"), '') is not null "
+            f"and try_strptime(trim(\"{column}\"), [{formats}]) is null",
+            "unparseable_timestamp", column))
+    reason = "case " + " ".join(f"when {cond} then '{why}'" for cond, why, _ in checks) + " end"
+    detail = "case " + " ".join(f"when {cond} then '{col}'" for cond, _, col in checks) + " end"
+    return f"{reason} as reason, {detail} as detail"
+
+
+def land_table(spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection
+               ) -> LandingReport:
+    """Land every delivered file of one CSV source, keeping each version with its file and line."""
+    report = LandingReport(source=spec.source)
+    files = raw_files(raw_dir, spec.raw_glob)
+    if spec.folder == "db":
+        files = [path for path in files if path.name.endswith((".csv", ".csv.gz"))]
+    columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
+    con.execute(f"create or replace temp table landed ({columns_sql}, _file varchar, "
+                "_file_date date, _line bigint, reason varchar, detail varchar, raw varchar)")
+    con.execute(f"create or replace temp table quarantine ({QUARANTINE_COLUMNS})")
+    for path in files:
+        relative = path.relative_to(raw_dir).as_posix()
+        report.files_read.append(relative)
+        _land_csv_file(spec, path, relative, con, report)
+
+    con.execute(f"""
+        insert into quarantine
+        select '{spec.source}', _file, _line, reason, detail, raw from landed where reason is not null
+    """)
+    select = _typed_select(spec)
+    con.execute(f"""
+        create or replace temp table valid_rows as
+        select {select}, _file, _file_date, _line
+        from landed
+        where reason is null
+    """)
+    report.rows_loaded = con.execute("select count(*) from valid_rows").fetchone()[0]
+    target = lake_dir / spec.folder / spec.source
+    _publish_dir(con, target, "select * from valid_rows order by _file, _line")
+    _finish_quarantine(con, lake_dir, report)
+    return report
+
+
+def _land_csv_file(spec: TableSpec, path: Path, relative: str, con: duckdb.DuckDBPyConnection,
+                   report: LandingReport) -> None:
+    try:
+        header = read_header(path)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
+        _quarantine_file(con, spec.source, relative, "unreadable_file", str(error))
+        report.rows_received += 1
+        report.rejected_files[relative] = f"unreadable: {error}"
+        return
+    missing = [column for column in spec.columns if column not in header]
+    extra = [column for column in header if column not in spec.columns]
+    if extra:
+        report.extra_columns[relative] = extra
+    file_date = path.name.split(".")[0] if spec.folder == "db" else None
+    _reset_rejects(con)
+    if not header:
+        report.rejected_files[relative] = "empty file: no header row"
+        _quarantine_file(con, spec.source, relative, "missing_columns", "empty file: no header row")
+        report.rows_received += 1
+        return
+    header_columns = ", ".join(f"'{sql_text(name)}': 'VARCHAR'" for name in header)
+    try:
+        con.execute(f"""
+            create or replace temp table file_rows as
+            select row_number() over () as rn, *
+            from read_csv('{sql_text(str(path))}', columns = {{{header_columns}}}, header = true,
+                auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
+                null_padding = false, max_line_size = {MAX_LINE_BYTES}, ignore_errors = true,
+                store_rejects = true, rejects_table = 'rej_errors', rejects_scan = 'rej_scans')
+        """)
+    except duckdb.Error as error:
+        _quarantine_file(con, spec.source, relative, "unreadable_file", str(error).splitlines()[0])
+        report.rows_received += 1
+        report.rejected_files[relative] = "unreadable_file"
+        return
+    _number_accepted_rows(con, "file_rows", first_line=2)
+    received = con.execute("select count(*) from file_rows").fetchone()[0]
+    rejected = _rejected_rows(con)
+    report.rows_received += received + len(rejected)
+    for line, kind, text in rejected:
+        con.execute(f"insert into quarantine values ('{spec.source}', ?, ?, ?, ?, ?)",
+                    [relative, line, READER_REASONS.get(kind, "malformed_csv_row"), kind, text])
+    as_json = "to_json({" + ", ".join(f"'{sql_text(c)}': \"{c}\"" for c in header) + "})::varchar"
+    if missing:
+        # SOURCES.md: a file lacking a required column is rejected whole; its rows are kept
+        # in quarantine so that nothing delivered is lost.
+        detail = f"file lacks column(s): {', '.join(missing)}"
+        report.rejected_files[relative] = detail
+        con.execute(f"""
+            insert into quarantine
+            select '{spec.source}', ?, line, 'missing_columns', ?, {as_json}
+            from file_rows_numbered
+        """, [relative, detail])
+        return
+    present = ", ".join(f'"{c}"' for c in spec.columns)
+    con.execute(f"""
+        insert into landed
+        select {present}, ?, ?::date, line, reason, detail, {as_json}
+        from (select *, {_row_checks(spec)} from file_rows_numbered)
+    """, [relative, file_date])
+
+
+# --------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------
+
+
+def _quarantine_file(con: duckdb.DuckDBPyConnection, source: str, file: str, reason: str,
+                     detail: str) -> None:
+    con.execute("insert into quarantine values (?, ?, null, ?, ?, null)", [source, file, reason, detail])
+
+
+def _finish_quarantine(con: duckdb.DuckDBPyConnection, lake_dir: Path, report: LandingReport) -> None:
+    rows = con.execute("select reason, count(*) from quarantine group by reason order by reason")
+    report.quarantined_by_reason = {reason: int(count) for reason, count in rows.fetchall()}
+    _publish_dir(con, lake_dir / "quarantine" / report.source,
+                 "select * from quarantine order by file, line nulls first")
+
+
+def _publish_dir(con: duckdb.DuckDBPyConnection, target: Path, query: str,
+                 partition_by: str | None = None) -> None:
+    """Write `query` as Parquet into a fresh directory, then swap it in with renames."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    if partition_by:
+        count = con.execute(f"select count(*) from ({query})").fetchone()[0]
+        if count:
+            con.execute(f"copy ({query}) to '{sql_text(str(staging))}' (format parquet, "
+                        f"partition_by ({partition_by}), write_partition_columns true)")
+        # A schema-only file keeps readers working while there is no data at all.
+        con.execute(f"copy (select * from ({query}) limit 0) to "
+                    f"'{sql_text(str(staging / '_schema.parquet'))}' (format parquet)")
+    else:
+        con.execute(f"copy ({query}) to '{sql_text(str(staging / 'data.parquet'))}' (format parquet)")
+    retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if target.exists():
+        target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
+    for leftover in target.parent.glob(f".{target.name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)  # debris of an interrupted earlier landing
+
+
+def land_all(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection,
+             sources: Iterable[str] | None = None) -> dict[str, LandingReport]:
+    """Land every source (or the named ones): the command-line path, and tests."""
+    wanted = set(sources) if sources else None
+    reports: dict[str, LandingReport] = {}
+    if wanted is None or "events" in wanted:
+        reports["events"] = land_events(raw_dir, lake_dir, con)
+    for spec in [*DB_TABLES.values(), *REFERENCE_TABLES.values()]:
+        if wanted is None or spec.source in wanted:
+            reports[spec.source] = land_table(spec, raw_dir, lake_dir, con)
+    return reports

@@ -1,0 +1,72 @@
+"""Resources: where the platform's files are, and the dbt CLI.
+
+Every writer of the warehouse (ingestion swaps lake folders that dbt reads, dbt writes
+warehouse.duckdb, publish reads it whole) runs in the `warehouse` concurrency pool,
+whose limit is 1 (see dagster.yaml): one writer at a time, whatever launched it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+from dagster_dbt import DbtCliResource
+
+from orchestration import lake
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+
+WAREHOUSE_POOL = "warehouse"
+
+
+class PlatformResource(ConfigurableResource):
+    """The raw directory, the data directory and DuckDB's limits for landing."""
+
+    raw_dir: str
+    data_dir: str
+    duckdb_memory_limit: str = "4GB"
+    duckdb_threads: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PlatformResource:
+        return cls(
+            raw_dir=str(settings.raw_dir),
+            data_dir=str(settings.data_dir),
+            duckdb_memory_limit=settings.duckdb_memory_limit,
+            duckdb_threads=settings.duckdb_threads,
+        )
+
+    def settings(self) -> Settings:
+        base = load_settings()
+        return Settings(
+            raw_dir=Path(self.raw_dir),
+            data_dir=Path(self.data_dir),
+            pii_salt=base.pii_salt,
+            pii_salt_is_default=base.pii_salt_is_default,
+            duckdb_memory_limit=self.duckdb_memory_limit,
+            duckdb_threads=self.duckdb_threads,
+        )
+
+    def landing_connection(self) -> duckdb.DuckDBPyConnection:
+        settings = self.settings()
+        return lake.connect(self.duckdb_memory_limit, self.duckdb_threads, settings.tmp_dir)
+
+    def export_dbt_environment(self) -> None:
+        """dbt reads its paths from the environment: give it exactly the ones Dagster uses."""
+        os.environ.update(self.settings().dbt_env())
+
+
+def venv_executable(name: str) -> str:
+    """A console script installed beside this Python (the project's .venv), else PATH's."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR),
+        profiles_dir=str(DBT_PROJECT_DIR),
+        dbt_executable=venv_executable("dbt"),
+    )

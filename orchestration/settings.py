@@ -1,0 +1,105 @@
+"""Every DONGNE_* environment variable, read in one place, typed, with its default.
+
+Paths are resolved once so that Dagster, dbt (through the environment it is given)
+and the command line all agree on where the raw data, the lake and the warehouse are.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+DEV_PII_SALT = "dongne-dev-salt-not-for-production"
+
+
+class SettingsError(RuntimeError):
+    """A setting a user can fix: the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    data_dir: Path
+    pii_salt: str
+    pii_salt_is_default: bool
+    duckdb_memory_limit: str
+    duckdb_threads: int
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The live warehouse: dbt's one writer. Holds raw personal data: restricted."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def analytics_path(self) -> Path:
+        """The published, read-only copy analysts and data scientists open."""
+        return self.data_dir / "analytics.duckdb"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster_home"
+
+    def dbt_env(self) -> dict[str, str]:
+        """The environment dbt runs with: the same paths Dagster uses."""
+        return {
+            "DONGNE_DATA_DIR": str(self.data_dir),
+            "DONGNE_LAKE_DIR": str(self.lake_dir),
+            "DONGNE_WAREHOUSE_PATH": str(self.warehouse_path),
+            "DONGNE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "DONGNE_DUCKDB_THREADS": str(self.duckdb_threads),
+            "DONGNE_TMP_DIR": str(self.tmp_dir),
+            "DONGNE_PII_SALT": self.pii_salt,
+        }
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the DONGNE_* variables; relative paths are taken from the repository root."""
+    env = os.environ if environ is None else environ
+    raw_dir = _path(env.get("DONGNE_RAW_DIR"), REPO_ROOT / "seeds")
+    data_dir = _path(env.get("DONGNE_DATA_DIR"), REPO_ROOT / "data")
+    salt = env.get("DONGNE_PII_SALT", "")
+    is_default = not salt
+    if is_default:
+        if env.get("DONGNE_ENV", "dev") == "production":
+            raise SettingsError(
+                "DONGNE_PII_SALT is not set and DONGNE_ENV=production: set a secret salt "
+                "(e.g. `export DONGNE_PII_SALT=$(openssl rand -hex 32)`) before building."
+            )
+        salt = DEV_PII_SALT
+    return Settings(
+        raw_dir=raw_dir,
+        data_dir=data_dir,
+        pii_salt=salt,
+        pii_salt_is_default=is_default,
+        duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
+    )
+
+
+def warn_if_default_salt(settings: Settings) -> None:
+    if settings.pii_salt_is_default:
+        warnings.warn(
+            "DONGNE_PII_SALT is not set: using the development salt. Pseudonyms built with it "
+            "are not secret; set DONGNE_PII_SALT outside development.",
+            stacklevel=2,
+        )
+
+
+def _path(value: str | None, default: Path) -> Path:
+    if not value:
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (REPO_ROOT / path).resolve()
