@@ -19,7 +19,13 @@ from pathlib import Path
 import duckdb
 from dagster import DagsterInstance, ExecuteInProcessResult
 
-from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings, SettingsError, load_settings
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -45,7 +51,8 @@ def dbt_sources_changed_since(path: Path) -> bool:
             if file.is_file() and file.stat().st_mtime > built:
                 return True
     return any(
-        (DBT_PROJECT_DIR / name).stat().st_mtime > built for name in ("dbt_project.yml", "profiles.yml")
+        (DBT_PROJECT_DIR / name).stat().st_mtime > built
+        for name in ("dbt_project.yml", "profiles.yml")
     )
 
 
@@ -73,26 +80,33 @@ def prepare_dagster_home(settings: Settings) -> Path:
 def check_directories(settings: Settings) -> None:
     raw = settings.raw_dir
     if not raw.is_dir():
-        raise UserError(f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
-                        "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/.")
+        raise UserError(
+            f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
+            "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/."
+        )
     if not any((raw / part).is_dir() for part in ("events", "db", "reference")):
-        raise UserError(f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
-                        "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md.")
+        raise UserError(
+            f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
+            "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md."
+        )
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         probe = settings.data_dir / ".write-probe"
         probe.write_text("ok")
         probe.unlink()
     except OSError as error:
-        raise UserError(f"cannot write to DONGNE_DATA_DIR {settings.data_dir} ({error.strerror}): "
-                        "choose a writable folder.") from error
+        raise UserError(
+            f"cannot write to DONGNE_DATA_DIR {settings.data_dir} ({error.strerror}): "
+            "choose a writable folder."
+        ) from error
 
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def run_build(settings: Settings, instance: DagsterInstance, quiet: bool = True
-              ) -> ExecuteInProcessResult:
+def run_build(
+    settings: Settings, instance: DagsterInstance, quiet: bool = True
+) -> ExecuteInProcessResult:
     """Run the `build_everything` job in this process against `settings`' directories."""
     prepare_dbt_manifest()
     use_venv_tools()
@@ -111,12 +125,14 @@ def landing_counts(result: ExecuteInProcessResult) -> list[tuple[str, int, int, 
         materialization = event.event_specific_data.materialization
         metadata = materialization.metadata
         if "rows_received" in metadata:
-            counts.append((
-                materialization.asset_key.to_user_string(),
-                int(metadata["rows_received"].value),
-                int(metadata["rows_loaded"].value),
-                int(metadata["rows_quarantined"].value),
-            ))
+            counts.append(
+                (
+                    materialization.asset_key.to_user_string(),
+                    int(metadata["rows_received"].value),
+                    int(metadata["rows_loaded"].value),
+                    int(metadata["rows_quarantined"].value),
+                )
+            )
     return sorted(counts)
 
 
@@ -132,8 +148,10 @@ def build(settings: Settings) -> int:
                 error = event.step_failure_data.error
                 message = error.message.strip().splitlines()[0] if error else "unknown error"
                 print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
-            print(f"build failed: see run {result.run_id} in the Dagster UI (make dev).",
-                  file=sys.stderr)
+            print(
+                f"build failed: see run {result.run_id} in the Dagster UI (make dev).",
+                file=sys.stderr,
+            )
             return 1
     print("\nLanded raw rows (received = loaded + quarantined):")
     for source, received, loaded, quarantined in landing_counts(result):
@@ -169,7 +187,9 @@ def print_summary(settings: Settings) -> None:
             print(f"  {source:<24} {reason:<26} {count:>7,}")
         print(f"  details: {quarantine}/<source>/*.parquet (file, line, reason, raw text)")
     print(f"\nAnalytics database : {path}")
-    print(f"  open it read-only: duckdb -readonly {path}   (or duckdb.connect(path, read_only=True))")
+    print(
+        f"  open it read-only: duckdb -readonly {path}   (or duckdb.connect(path, read_only=True))"
+    )
     print(f"Warehouse (restricted, holds raw personal data): {settings.warehouse_path}")
     print("Dagster UI         : make dev   -> http://127.0.0.1:3000")
     print("dbt docs           : make docs  -> http://127.0.0.1:8080")
@@ -187,13 +207,28 @@ def serve_docs(settings: Settings, port: int = 8080) -> int:
     if generated.returncode:
         return generated.returncode
     print(f"dbt docs: http://127.0.0.1:{port}  (Ctrl-C to stop)")
-    served = subprocess.run([*dbt[:1], "docs", "serve", *common, "--host", "127.0.0.1",
-                             "--port", str(port), "--no-browser"], env=env, check=False)
+    served = subprocess.run(
+        [
+            *dbt[:1],
+            "docs",
+            "serve",
+            *common,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        env=env,
+        check=False,
+    )
     return served.returncode
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m orchestration.cli", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("command", choices=["prepare", "build", "summary", "dagster-home", "docs"])
     args = parser.parse_args(argv)
     os.chdir(REPO_ROOT)
@@ -203,8 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             prepare_dbt_manifest(force=True)
         elif args.command == "build":
             if settings.pii_salt_is_default:
-                print("warning: DONGNE_PII_SALT is not set; using the development salt "
-                      "(pseudonyms are not secret).", file=sys.stderr)
+                print(
+                    "warning: DONGNE_PII_SALT is not set; using the development salt "
+                    "(pseudonyms are not secret).",
+                    file=sys.stderr,
+                )
             return build(settings)
         elif args.command == "summary":
             print_summary(settings)

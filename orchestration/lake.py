@@ -61,55 +61,150 @@ class TableSpec:
 
     @property
     def raw_glob(self) -> str:
-        return f"{self.folder}/{self.source}/*.csv*" if self.folder == "db" else f"reference/{self.source}.csv"
+        return (
+            f"{self.folder}/{self.source}/*.csv*"
+            if self.folder == "db"
+            else f"reference/{self.source}.csv"
+        )
 
 
 DB_TABLES: dict[str, TableSpec] = {
     spec.source: spec
     for spec in [
-        TableSpec("users", "db",
-                  ("user_id", "nickname", "email", "phone", "region_id", "signup_at", "status",
-                   "updated_at"),
-                  "user_id", ("user_id", "region_id"), ("signup_at", "updated_at")),
-        TableSpec("listings", "db",
-                  ("listing_id", "seller_id", "category_id", "region_id", "title", "description",
-                   "price_krw", "status", "created_at", "updated_at"),
-                  "listing_id", ("listing_id", "seller_id", "category_id", "region_id", "price_krw"),
-                  ("created_at", "updated_at")),
-        TableSpec("trades", "db",
-                  ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw", "status",
-                   "completed_at", "updated_at"),
-                  "trade_id", ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw"),
-                  ("completed_at", "updated_at")),
-        TableSpec("posts", "db",
-                  ("post_id", "author_id", "region_id", "topic", "body", "status", "created_at",
-                   "updated_at"),
-                  "post_id", ("post_id", "author_id", "region_id"), ("created_at", "updated_at")),
-        TableSpec("moderation_labels", "db",
-                  ("label_id", "target_type", "target_id", "label", "source", "labeled_at"),
-                  "label_id", ("label_id", "target_id"), ("labeled_at",)),
-        TableSpec("experiment_assignments", "db",
-                  ("experiment_id", "user_id", "variant", "assigned_at"),
-                  None, ("user_id",), ("assigned_at",)),
+        TableSpec(
+            "users",
+            "db",
+            (
+                "user_id",
+                "nickname",
+                "email",
+                "phone",
+                "region_id",
+                "signup_at",
+                "status",
+                "updated_at",
+            ),
+            "user_id",
+            ("user_id", "region_id"),
+            ("signup_at", "updated_at"),
+        ),
+        TableSpec(
+            "listings",
+            "db",
+            (
+                "listing_id",
+                "seller_id",
+                "category_id",
+                "region_id",
+                "title",
+                "description",
+                "price_krw",
+                "status",
+                "created_at",
+                "updated_at",
+            ),
+            "listing_id",
+            ("listing_id", "seller_id", "category_id", "region_id", "price_krw"),
+            ("created_at", "updated_at"),
+        ),
+        TableSpec(
+            "trades",
+            "db",
+            (
+                "trade_id",
+                "listing_id",
+                "buyer_id",
+                "seller_id",
+                "price_krw",
+                "status",
+                "completed_at",
+                "updated_at",
+            ),
+            "trade_id",
+            ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw"),
+            ("completed_at", "updated_at"),
+        ),
+        TableSpec(
+            "posts",
+            "db",
+            (
+                "post_id",
+                "author_id",
+                "region_id",
+                "topic",
+                "body",
+                "status",
+                "created_at",
+                "updated_at",
+            ),
+            "post_id",
+            ("post_id", "author_id", "region_id"),
+            ("created_at", "updated_at"),
+        ),
+        TableSpec(
+            "moderation_labels",
+            "db",
+            ("label_id", "target_type", "target_id", "label", "source", "labeled_at"),
+            "label_id",
+            ("label_id", "target_id"),
+            ("labeled_at",),
+        ),
+        TableSpec(
+            "experiment_assignments",
+            "db",
+            ("experiment_id", "user_id", "variant", "assigned_at"),
+            None,
+            ("user_id",),
+            ("assigned_at",),
+        ),
     ]
 }
 
 REFERENCE_TABLES: dict[str, TableSpec] = {
     spec.source: spec
     for spec in [
-        TableSpec("regions", "reference", ("region_id", "city", "district", "neighborhood"),
-                  "region_id", ("region_id",)),
-        TableSpec("categories", "reference", ("category_id", "name"), "category_id", ("category_id",)),
-        TableSpec("experiments", "reference",
-                  ("experiment_id", "name", "control_variant", "variants", "started_at", "ended_at",
-                   "primary_metric"),
-                  "experiment_id", (), ("started_at", "ended_at"), tuple(REFERENCE_TIMESTAMP_FORMATS)),
-        TableSpec("incidents", "reference", ("incident_id", "started_at", "ended_at", "description"),
-                  "incident_id", (), ("started_at", "ended_at"), tuple(REFERENCE_TIMESTAMP_FORMATS)),
+        TableSpec(
+            "regions",
+            "reference",
+            ("region_id", "city", "district", "neighborhood"),
+            "region_id",
+            ("region_id",),
+        ),
+        TableSpec(
+            "categories", "reference", ("category_id", "name"), "category_id", ("category_id",)
+        ),
+        TableSpec(
+            "experiments",
+            "reference",
+            (
+                "experiment_id",
+                "name",
+                "control_variant",
+                "variants",
+                "started_at",
+                "ended_at",
+                "primary_metric",
+            ),
+            "experiment_id",
+            (),
+            ("started_at", "ended_at"),
+            tuple(REFERENCE_TIMESTAMP_FORMATS),
+        ),
+        TableSpec(
+            "incidents",
+            "reference",
+            ("incident_id", "started_at", "ended_at", "description"),
+            "incident_id",
+            (),
+            ("started_at", "ended_at"),
+            tuple(REFERENCE_TIMESTAMP_FORMATS),
+        ),
     ]
 }
 
-QUARANTINE_COLUMNS = "source VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR"
+QUARANTINE_COLUMNS = (
+    "source VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR"
+)
 
 
 @dataclass
@@ -138,8 +233,9 @@ class RawDirectoryError(RuntimeError):
     """The raw directory cannot be read: the message says what to do."""
 
 
-def connect(memory_limit: str = "2GB", threads: int = 2, temp_dir: Path | None = None
-            ) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str = "2GB", threads: int = 2, temp_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for landing: it never opens the warehouse file."""
     con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
     if temp_dir is not None:
@@ -272,15 +368,22 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
     report = LandingReport(source="events")
     files = raw_files(raw_dir, "events/*/*.jsonl") + raw_files(raw_dir, "events/*/*.jsonl.gz")
     files.sort()
-    con.execute("create or replace temp table event_lines (file varchar, line bigint, raw_line varchar)")
+    con.execute(
+        "create or replace temp table event_lines (file varchar, line bigint, raw_line varchar)"
+    )
     con.execute(f"create or replace temp table quarantine ({QUARANTINE_COLUMNS})")
     for path in files:
         relative = path.relative_to(raw_dir).as_posix()
         report.files_read.append(relative)
         expected = count_lines(path)
         if expected is None:
-            _quarantine_file(con, "events", relative, "unreadable_file",
-                             "not a readable (gzip) file: truncated or corrupt")
+            _quarantine_file(
+                con,
+                "events",
+                relative,
+                "unreadable_file",
+                "not a readable (gzip) file: truncated or corrupt",
+            )
             report.rows_received += 1
             report.rejected_files[relative] = "unreadable_file"
             continue
@@ -301,15 +404,18 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
             report.rejected_files[relative] = "unreadable_file"
             continue
         _number_accepted_rows(con, "file_lines", first_line=1)
-        con.execute("insert into event_lines select ?, line, raw_line from file_lines_numbered",
-                    [relative])
+        con.execute(
+            "insert into event_lines select ?, line, raw_line from file_lines_numbered", [relative]
+        )
         for line, kind, text in _rejected_rows(con):
             if kind == "TOO MANY COLUMNS":
                 # The line holds the delimiter byte: it is still one line, validate it as such.
                 con.execute("insert into event_lines values (?, ?, ?)", [relative, line, text])
             else:
-                con.execute("insert into quarantine values ('events', ?, ?, ?, ?, ?)",
-                            [relative, line, READER_REASONS.get(kind, "malformed_line"), kind, text])
+                con.execute(
+                    "insert into quarantine values ('events', ?, ?, ?, ?, ?)",
+                    [relative, line, READER_REASONS.get(kind, "malformed_line"), kind, text],
+                )
         report.rows_received += expected
 
     con.execute(f"""
@@ -319,7 +425,9 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
     """)
     con.execute("""
         insert into quarantine
-        select 'events', file, line, reason, null, raw_line from checked_events where reason is not null
+        select 'events', file, line, reason, null, raw_line
+        from checked_events
+        where reason is not null
     """)
     con.execute("""
         create or replace temp table valid_events as
@@ -358,8 +466,8 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
     """)
     report.rows_loaded = con.execute("select count(*) from valid_events").fetchone()[0]
     report.partitions = [
-        str(row[0]) for row in
-        con.execute("select distinct event_date from valid_events order by 1").fetchall()
+        str(row[0])
+        for row in con.execute("select distinct event_date from valid_events order by 1").fetchall()
     ]
     _publish_dir(con, lake_dir / "events", "select * from valid_events", partition_by="event_date")
     _finish_quarantine(con, lake_dir, report)
@@ -385,12 +493,12 @@ def _typed_select(spec: TableSpec) -> str:
     parts = []
     for column in spec.columns:
         if column in spec.integer_columns:
-            parts.append(f"try_cast(trim(\"{column}\") as bigint) as \"{column}\"")
+            parts.append(f'try_cast(trim("{column}") as bigint) as "{column}"')
         elif column in spec.timestamp_columns:
             formats = ", ".join(f"'{fmt}'" for fmt in spec.timestamp_formats)
-            parts.append(f"try_strptime(trim(\"{column}\"), [{formats}]) as \"{column}\"")
+            parts.append(f'try_strptime(trim("{column}"), [{formats}]) as "{column}"')
         else:
-            parts.append(f"\"{column}\"")
+            parts.append(f'"{column}"')
     return ",\n".join(parts)
 
 
@@ -398,34 +506,50 @@ def _row_checks(spec: TableSpec) -> str:
     """Reason and detail (the offending column) for a row that breaks SOURCES.md's rules."""
     checks: list[tuple[str, str, str]] = []
     if spec.primary_key:
-        checks.append((f"nullif(trim(\"{spec.primary_key}\"), '') is null", "missing_primary_key",
-                       spec.primary_key))
+        checks.append(
+            (
+                f"nullif(trim(\"{spec.primary_key}\"), '') is null",
+                "missing_primary_key",
+                spec.primary_key,
+            )
+        )
     for column in spec.integer_columns:
-        checks.append((
-            f"nullif(trim(\"{column}\"), '') is not null and (not regexp_matches(\"{column}\", "
-            f"'{INTEGER_TEXT}') or try_cast(trim(\"{column}\") as bigint) is null)",
-            "unparseable_number", column))
+        checks.append(
+            (
+                f'nullif(trim("{column}"), \'\') is not null and (not regexp_matches("{column}", '
+                f"'{INTEGER_TEXT}') or try_cast(trim(\"{column}\") as bigint) is null)",
+                "unparseable_number",
+                column,
+            )
+        )
     for column in spec.timestamp_columns:
         formats = ", ".join(f"'{fmt}'" for fmt in spec.timestamp_formats)
-        checks.append((
-            f"nullif(trim(\"{column}\"), '') is not null "
-            f"and try_strptime(trim(\"{column}\"), [{formats}]) is null",
-            "unparseable_timestamp", column))
+        checks.append(
+            (
+                f"nullif(trim(\"{column}\"), '') is not null "
+                f'and try_strptime(trim("{column}"), [{formats}]) is null',
+                "unparseable_timestamp",
+                column,
+            )
+        )
     reason = "case " + " ".join(f"when {cond} then '{why}'" for cond, why, _ in checks) + " end"
     detail = "case " + " ".join(f"when {cond} then '{col}'" for cond, _, col in checks) + " end"
     return f"{reason} as reason, {detail} as detail"
 
 
-def land_table(spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection
-               ) -> LandingReport:
+def land_table(
+    spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection
+) -> LandingReport:
     """Land every delivered file of one CSV source, keeping each version with its file and line."""
     report = LandingReport(source=spec.source)
     files = raw_files(raw_dir, spec.raw_glob)
     if spec.folder == "db":
         files = [path for path in files if path.name.endswith((".csv", ".csv.gz"))]
     columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
-    con.execute(f"create or replace temp table landed ({columns_sql}, _file varchar, "
-                "_file_date date, _line bigint, reason varchar, detail varchar, raw varchar)")
+    con.execute(
+        f"create or replace temp table landed ({columns_sql}, _file varchar, "
+        "_file_date date, _line bigint, reason varchar, detail varchar, raw varchar)"
+    )
     con.execute(f"create or replace temp table quarantine ({QUARANTINE_COLUMNS})")
     for path in files:
         relative = path.relative_to(raw_dir).as_posix()
@@ -434,7 +558,9 @@ def land_table(spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckD
 
     con.execute(f"""
         insert into quarantine
-        select '{spec.source}', _file, _line, reason, detail, raw from landed where reason is not null
+        select '{spec.source}', _file, _line, reason, detail, raw
+        from landed
+        where reason is not null
     """)
     select = _typed_select(spec)
     con.execute(f"""
@@ -450,8 +576,13 @@ def land_table(spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckD
     return report
 
 
-def _land_csv_file(spec: TableSpec, path: Path, relative: str, con: duckdb.DuckDBPyConnection,
-                   report: LandingReport) -> None:
+def _land_csv_file(
+    spec: TableSpec,
+    path: Path,
+    relative: str,
+    con: duckdb.DuckDBPyConnection,
+    report: LandingReport,
+) -> None:
     try:
         header = read_header(path)
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
@@ -490,26 +621,34 @@ def _land_csv_file(spec: TableSpec, path: Path, relative: str, con: duckdb.DuckD
     rejected = _rejected_rows(con)
     report.rows_received += received + len(rejected)
     for line, kind, text in rejected:
-        con.execute(f"insert into quarantine values ('{spec.source}', ?, ?, ?, ?, ?)",
-                    [relative, line, READER_REASONS.get(kind, "malformed_csv_row"), kind, text])
+        con.execute(
+            f"insert into quarantine values ('{spec.source}', ?, ?, ?, ?, ?)",
+            [relative, line, READER_REASONS.get(kind, "malformed_csv_row"), kind, text],
+        )
     as_json = "to_json({" + ", ".join(f"'{sql_text(c)}': \"{c}\"" for c in header) + "})::varchar"
     if missing:
         # SOURCES.md: a file lacking a required column is rejected whole; its rows are kept
         # in quarantine so that nothing delivered is lost.
         detail = f"file lacks column(s): {', '.join(missing)}"
         report.rejected_files[relative] = detail
-        con.execute(f"""
+        con.execute(
+            f"""
             insert into quarantine
             select '{spec.source}', ?, line, 'missing_columns', ?, {as_json}
             from file_rows_numbered
-        """, [relative, detail])
+        """,
+            [relative, detail],
+        )
         return
     present = ", ".join(f'"{c}"' for c in spec.columns)
-    con.execute(f"""
+    con.execute(
+        f"""
         insert into landed
         select {present}, ?, ?::date, line, reason, detail, {as_json}
         from (select *, {_row_checks(spec)} from file_rows_numbered)
-    """, [relative, file_date])
+    """,
+        [relative, file_date],
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -517,20 +656,29 @@ def _land_csv_file(spec: TableSpec, path: Path, relative: str, con: duckdb.DuckD
 # --------------------------------------------------------------------------------------
 
 
-def _quarantine_file(con: duckdb.DuckDBPyConnection, source: str, file: str, reason: str,
-                     detail: str) -> None:
-    con.execute("insert into quarantine values (?, ?, null, ?, ?, null)", [source, file, reason, detail])
+def _quarantine_file(
+    con: duckdb.DuckDBPyConnection, source: str, file: str, reason: str, detail: str
+) -> None:
+    con.execute(
+        "insert into quarantine values (?, ?, null, ?, ?, null)", [source, file, reason, detail]
+    )
 
 
-def _finish_quarantine(con: duckdb.DuckDBPyConnection, lake_dir: Path, report: LandingReport) -> None:
+def _finish_quarantine(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, report: LandingReport
+) -> None:
     rows = con.execute("select reason, count(*) from quarantine group by reason order by reason")
     report.quarantined_by_reason = {reason: int(count) for reason, count in rows.fetchall()}
-    _publish_dir(con, lake_dir / "quarantine" / report.source,
-                 "select * from quarantine order by file, line nulls first")
+    _publish_dir(
+        con,
+        lake_dir / "quarantine" / report.source,
+        "select * from quarantine order by file, line nulls first",
+    )
 
 
-def _publish_dir(con: duckdb.DuckDBPyConnection, target: Path, query: str,
-                 partition_by: str | None = None) -> None:
+def _publish_dir(
+    con: duckdb.DuckDBPyConnection, target: Path, query: str, partition_by: str | None = None
+) -> None:
     """Write `query` as Parquet into a fresh directory, then swap it in with renames."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
@@ -538,13 +686,19 @@ def _publish_dir(con: duckdb.DuckDBPyConnection, target: Path, query: str,
     if partition_by:
         count = con.execute(f"select count(*) from ({query})").fetchone()[0]
         if count:
-            con.execute(f"copy ({query}) to '{sql_text(str(staging))}' (format parquet, "
-                        f"partition_by ({partition_by}), write_partition_columns true)")
+            con.execute(
+                f"copy ({query}) to '{sql_text(str(staging))}' (format parquet, "
+                f"partition_by ({partition_by}), write_partition_columns true)"
+            )
         # A schema-only file keeps readers working while there is no data at all.
-        con.execute(f"copy (select * from ({query}) limit 0) to "
-                    f"'{sql_text(str(staging / '_schema.parquet'))}' (format parquet)")
+        con.execute(
+            f"copy (select * from ({query}) limit 0) to "
+            f"'{sql_text(str(staging / '_schema.parquet'))}' (format parquet)"
+        )
     else:
-        con.execute(f"copy ({query}) to '{sql_text(str(staging / 'data.parquet'))}' (format parquet)")
+        con.execute(
+            f"copy ({query}) to '{sql_text(str(staging / 'data.parquet'))}' (format parquet)"
+        )
     retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
     if target.exists():
         target.rename(retired)
@@ -554,8 +708,12 @@ def _publish_dir(con: duckdb.DuckDBPyConnection, target: Path, query: str,
         shutil.rmtree(leftover, ignore_errors=True)  # debris of an interrupted earlier landing
 
 
-def land_all(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection,
-             sources: Iterable[str] | None = None) -> dict[str, LandingReport]:
+def land_all(
+    raw_dir: Path,
+    lake_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    sources: Iterable[str] | None = None,
+) -> dict[str, LandingReport]:
     """Land every source (or the named ones): the command-line path, and tests."""
     wanted = set(sources) if sources else None
     reports: dict[str, LandingReport] = {}

@@ -24,15 +24,26 @@ import random
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 KST = timezone(timedelta(hours=9))
-UTC = timezone.utc
+UTC = UTC
 
 EVENT_NAMES_BROWSE = ["screen_view", "search", "listing_view", "post_view", "like"]
 SCREENS = ["home", "search", "listing_detail", "chat_list", "my_page", "neighborhood"]
-SEARCH_TERMS = ["아이폰", "자전거", "유모차", "의자", "책상", "캠핑", "닌텐도", "에어팟", "패딩", "화분"]
+SEARCH_TERMS = [
+    "아이폰",
+    "자전거",
+    "유모차",
+    "의자",
+    "책상",
+    "캠핑",
+    "닌텐도",
+    "에어팟",
+    "패딩",
+    "화분",
+]
 
 REGIONS = [
     (1, "서울특별시", "마포구", "서교동"),
@@ -73,7 +84,7 @@ PROHIBITED_TEXTS = ["처방 의약품 팝니다", "담배 한 보루 판매"]
 ABUSIVE_TEXTS = ["이 동네 사람들 진짜 왜 이래, 바보들"]
 POST_TOPICS = ["동네질문", "분실/실종", "맛집", "동네소식", "취미"]
 POST_BODIES = [
-    "혹시 망원시장 근처에 \"24시간\" 약국 있나요?\n급해요!",
+    '혹시 망원시장 근처에 "24시간" 약국 있나요?\n급해요!',
     "고양이 잃어버렸어요. 회색 줄무늬, 이름은 '나비'입니다.",
     "성수동 새로 생긴 빵집, 소금빵 맛있어요 :)",
     "주말에 같이 러닝하실 분, 한강 기준 5km 정도",
@@ -154,7 +165,9 @@ def make_users(world: World, count: int) -> None:
         # A third signed up before the window (they arrive in the initial export),
         # the rest during it, more of them early on.
         if index < count // 3:
-            signup = world.day_start(-rng.randint(20, 400)) + timedelta(seconds=rng.randint(0, 86399))
+            signup = world.day_start(-rng.randint(20, 400)) + timedelta(
+                seconds=rng.randint(0, 86399)
+            )
         else:
             offset = min(int(rng.expovariate(1 / 14)), world.days - 1)
             signup = world.day_start(offset) + timedelta(seconds=rng.randint(8 * 3600, 23 * 3600))
@@ -240,7 +253,9 @@ def simulate(world: World) -> None:
 
     for offset in range(world.days):
         day = world.day_start(offset)
-        active_listings = [item for item in world.listings if item.status in ("on_sale", "reserved")]
+        active_listings = [
+            item for item in world.listings if item.status in ("on_sale", "reserved")
+        ]
         for user in world.users:
             if user.signup_at >= day + timedelta(days=1):
                 continue
@@ -252,18 +267,37 @@ def simulate(world: World) -> None:
                 if start >= day + timedelta(days=1):
                     continue
                 moment = start
-                emit(world, user, user.device_id, "app_open", moment, {}, user.platform, user.app_version)
+                emit(
+                    world,
+                    user,
+                    user.device_id,
+                    "app_open",
+                    moment,
+                    {},
+                    user.platform,
+                    user.app_version,
+                )
                 if experiment_start <= moment < experiment_end and user.user_id not in assigned:
                     assigned[user.user_id] = assign_variant(world, user, moment)
                 for _ in range(rng.randint(2, 9)):
-                    moment += timedelta(seconds=rng.randint(3, 240), milliseconds=rng.randint(0, 999))
+                    moment += timedelta(
+                        seconds=rng.randint(3, 240), milliseconds=rng.randint(0, 999)
+                    )
                     session_event(world, user, moment, active_listings)
                 if rng.random() < 0.04:
                     # A gap of exactly 1,800 s continues the session; 1,801 s does not.
                     gap = rng.choice([1800, 1801])
                     moment += timedelta(seconds=gap)
-                    emit(world, user, user.device_id, "screen_view", moment, {"screen": "home"},
-                         user.platform, user.app_version)
+                    emit(
+                        world,
+                        user,
+                        user.device_id,
+                        "screen_view",
+                        moment,
+                        {"screen": "home"},
+                        user.platform,
+                        user.app_version,
+                    )
                 if rng.random() < 0.05:
                     create_listing(world, user, moment + timedelta(seconds=20))
                 if rng.random() < 0.015:
@@ -275,8 +309,16 @@ def simulate(world: World) -> None:
                 moment += timedelta(seconds=rng.randint(5, 400))
                 if active_listings:
                     listing = rng.choice(active_listings)
-                    emit(world, None, device, "listing_view", moment,
-                         {"listing_id": listing.listing_id}, "web", "web-2026.10")
+                    emit(
+                        world,
+                        None,
+                        device,
+                        "listing_view",
+                        moment,
+                        {"listing_id": listing.listing_id},
+                        "web",
+                        "web-2026.10",
+                    )
         make_trades(world, offset, assigned, incidents)
         change_listings(world, offset)
         change_users(world, offset)
@@ -286,8 +328,17 @@ def simulate(world: World) -> None:
 def session_event(world: World, user: User, moment: datetime, active: list[Listing]) -> None:
     rng = world.rng
     name = rng.choices(
-        ["screen_view", "search", "listing_view", "post_view", "like", "chat_start", "chat_message",
-         "comment_create", "share_click"],
+        [
+            "screen_view",
+            "search",
+            "listing_view",
+            "post_view",
+            "like",
+            "chat_start",
+            "chat_message",
+            "comment_create",
+            "share_click",
+        ],
         weights=[20, 12, 35, 8, 6, 4, 8, 2, 1],
     )[0]
     props: dict[str, object] = {}
@@ -344,8 +395,16 @@ def create_listing(world: World, user: User, moment: datetime) -> None:
     world.next_listing += 1
     world.listings.append(listing)
     world.record("listings", listing.listing_id, moment, listing_row(listing, moment))
-    emit(world, user, user.device_id, "listing_create", moment,
-         {"listing_id": listing.listing_id, "category_id": category}, user.platform, user.app_version)
+    emit(
+        world,
+        user,
+        user.device_id,
+        "listing_create",
+        moment,
+        {"listing_id": listing.listing_id, "category_id": category},
+        user.platform,
+        user.app_version,
+    )
 
 
 def create_post(world: World, user: User, moment: datetime) -> None:
@@ -363,8 +422,16 @@ def create_post(world: World, user: User, moment: datetime) -> None:
     }
     world.next_post += 1
     world.record("posts", post["post_id"], moment, post)
-    emit(world, user, user.device_id, "post_create", moment, {"post_id": post["post_id"]},
-         user.platform, user.app_version)
+    emit(
+        world,
+        user,
+        user.device_id,
+        "post_create",
+        moment,
+        {"post_id": post["post_id"]},
+        user.platform,
+        user.app_version,
+    )
     if body in ABUSIVE_TEXTS:
         hidden = dict(post, status="hidden", updated_at=kst_text(moment + timedelta(hours=30)))
         world.record("posts", post["post_id"], moment + timedelta(hours=30), hidden)
@@ -373,23 +440,39 @@ def create_post(world: World, user: User, moment: datetime) -> None:
 def assign_variant(world: World, user: User, moment: datetime) -> str:
     rng = world.rng
     variant = "treatment" if rng.random() < 0.5 else "control"
-    row = {"experiment_id": "exp_safe_pay_banner", "user_id": user.user_id, "variant": variant,
-           "assigned_at": kst_text(moment)}
+    row = {
+        "experiment_id": "exp_safe_pay_banner",
+        "user_id": user.user_id,
+        "variant": variant,
+        "assigned_at": kst_text(moment),
+    }
     world.record("experiment_assignments", None, moment, row)
     if rng.random() < 0.05:
         # Re-assignment by a buggy client: the user saw both variants and is excluded.
         other = "control" if variant == "treatment" else "treatment"
         later = moment + timedelta(hours=rng.randint(1, 48))
-        world.record("experiment_assignments", None, later, dict(row, variant=other,
-                                                                 assigned_at=kst_text(later)))
+        world.record(
+            "experiment_assignments",
+            None,
+            later,
+            dict(row, variant=other, assigned_at=kst_text(later)),
+        )
     elif rng.random() < 0.05:
         # The same assignment delivered twice: still one user.
         world.record("experiment_assignments", None, moment, dict(row))
     if rng.random() < 0.6:
         search_variant = rng.choices(["control", "v_simple", "v_rich"], weights=[34, 33, 33])[0]
-        world.record("experiment_assignments", None, moment + timedelta(seconds=2),
-                     {"experiment_id": "exp_search_ranking", "user_id": user.user_id,
-                      "variant": search_variant, "assigned_at": kst_text(moment + timedelta(seconds=2))})
+        world.record(
+            "experiment_assignments",
+            None,
+            moment + timedelta(seconds=2),
+            {
+                "experiment_id": "exp_search_ranking",
+                "user_id": user.user_id,
+                "variant": search_variant,
+                "assigned_at": kst_text(moment + timedelta(seconds=2)),
+            },
+        )
     return variant
 
 
@@ -399,8 +482,9 @@ def incident_windows(world: World) -> list[tuple[datetime, datetime]]:
     return [(first, first + timedelta(hours=2, minutes=30)), (second, second + timedelta(hours=2))]
 
 
-def make_trades(world: World, offset: int, assigned: dict[int, str],
-                incidents: list[tuple[datetime, datetime]]) -> None:
+def make_trades(
+    world: World, offset: int, assigned: dict[int, str], incidents: list[tuple[datetime, datetime]]
+) -> None:
     rng = world.rng
     day = world.day_start(offset)
     for listing in world.listings:
@@ -410,7 +494,9 @@ def make_trades(world: World, offset: int, assigned: dict[int, str],
             continue
         buyer = rng.choice(world.users)
         boost = 1.6 if assigned.get(buyer.user_id) == "treatment" else 1.0
-        if buyer.user_id == listing.seller_id or rng.random() > min(1.0, 8 * buyer.buyer_rate * boost):
+        if buyer.user_id == listing.seller_id or rng.random() > min(
+            1.0, 8 * buyer.buyer_rate * boost
+        ):
             continue
         moment = day + timedelta(seconds=rng.randint(9 * 3600, 23 * 3600 + 3599))
         if any(start <= moment < end for start, end in incidents):
@@ -428,8 +514,12 @@ def make_trades(world: World, offset: int, assigned: dict[int, str],
         }
         world.next_trade += 1
         if rng.random() < 0.05:
-            world.record("trades", trade["trade_id"], moment,
-                         dict(trade, status="canceled", completed_at=None))
+            world.record(
+                "trades",
+                trade["trade_id"],
+                moment,
+                dict(trade, status="canceled", completed_at=None),
+            )
             continue
         world.record("trades", trade["trade_id"], moment, trade)
         listing.status = "sold"
@@ -437,8 +527,12 @@ def make_trades(world: World, offset: int, assigned: dict[int, str],
         if rng.random() < 0.07:
             # Cancelled after completion, on a later day: the trade no longer counts.
             later = moment + timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 5))
-            world.record("trades", trade["trade_id"], later, dict(trade, status="canceled",
-                                                                  updated_at=kst_text(later)))
+            world.record(
+                "trades",
+                trade["trade_id"],
+                later,
+                dict(trade, status="canceled", updated_at=kst_text(later)),
+            )
             listing.status = "on_sale"
             world.record("listings", listing.listing_id, later, listing_row(listing, later))
 
@@ -476,22 +570,32 @@ def label_content(world: World) -> None:
     end = world.day_start(world.days) - timedelta(seconds=1)
 
     def label(kind: str, target: int, value: str, source: str, moment: datetime) -> None:
-        row = {"label_id": world.next_label, "target_type": kind, "target_id": target, "label": value,
-               "source": source, "labeled_at": kst_text(min(moment, end))}
+        row = {
+            "label_id": world.next_label,
+            "target_type": kind,
+            "target_id": target,
+            "label": value,
+            "source": source,
+            "labeled_at": kst_text(min(moment, end)),
+        }
         world.next_label += 1
         world.record("moderation_labels", None, min(moment, end), row)
 
     for listing in world.listings:
         text = listing.description or ""
         truth = (
-            "spam" if text in SPAM_TEXTS else "fraud" if text in FRAUD_TEXTS
-            else "prohibited" if text in PROHIBITED_TEXTS else "ok"
+            "spam"
+            if text in SPAM_TEXTS
+            else "fraud"
+            if text in FRAUD_TEXTS
+            else "prohibited"
+            if text in PROHIBITED_TEXTS
+            else "ok"
         )
         moment = listing.created_at + timedelta(minutes=rng.randint(1, 600))
         if rng.random() < 0.5:
             model_guess = truth if rng.random() < 0.8 else "ok"
-            label(
-                "listing", listing.listing_id, model_guess, "model", moment)
+            label("listing", listing.listing_id, model_guess, "model", moment)
         if truth != "ok" or rng.random() < 0.25:
             first = truth if rng.random() < 0.85 else "ok"
             label("listing", listing.listing_id, first, "human", moment + timedelta(hours=1))
@@ -511,7 +615,9 @@ def label_content(world: World) -> None:
         seen.add(row["post_id"])
         truth = "abusive" if row["body"] in ABUSIVE_TEXTS else "ok"
         if truth != "ok" or rng.random() < 0.4:
-            moment = datetime.strptime(str(row["created_at"]), "%Y-%m-%d %H:%M:%S").replace(tzinfo=KST)
+            moment = datetime.strptime(str(row["created_at"]), "%Y-%m-%d %H:%M:%S").replace(
+                tzinfo=KST
+            )
             label("post", int(row["post_id"]), truth, "human", moment + timedelta(hours=2))
 
 
@@ -520,14 +626,48 @@ def label_content(world: World) -> None:
 # --------------------------------------------------------------------------------------
 
 DB_COLUMNS = {
-    "users": ["user_id", "nickname", "email", "phone", "region_id", "signup_at", "status",
-              "updated_at"],
-    "listings": ["listing_id", "seller_id", "category_id", "region_id", "title", "description",
-                 "price_krw", "status", "created_at", "updated_at"],
-    "trades": ["trade_id", "listing_id", "buyer_id", "seller_id", "price_krw", "status",
-               "completed_at", "updated_at"],
-    "posts": ["post_id", "author_id", "region_id", "topic", "body", "status", "created_at",
-              "updated_at"],
+    "users": [
+        "user_id",
+        "nickname",
+        "email",
+        "phone",
+        "region_id",
+        "signup_at",
+        "status",
+        "updated_at",
+    ],
+    "listings": [
+        "listing_id",
+        "seller_id",
+        "category_id",
+        "region_id",
+        "title",
+        "description",
+        "price_krw",
+        "status",
+        "created_at",
+        "updated_at",
+    ],
+    "trades": [
+        "trade_id",
+        "listing_id",
+        "buyer_id",
+        "seller_id",
+        "price_krw",
+        "status",
+        "completed_at",
+        "updated_at",
+    ],
+    "posts": [
+        "post_id",
+        "author_id",
+        "region_id",
+        "topic",
+        "body",
+        "status",
+        "created_at",
+        "updated_at",
+    ],
     "moderation_labels": ["label_id", "target_type", "target_id", "label", "source", "labeled_at"],
     "experiment_assignments": ["experiment_id", "user_id", "variant", "assigned_at"],
 }
@@ -538,7 +678,9 @@ def event_lines(world: World) -> dict[tuple[date, str], list[str]]:
     rng = world.rng
     files: dict[tuple[date, str], list[tuple[datetime, str]]] = defaultdict(list)
     last_received = world.day_start(world.days) - timedelta(seconds=1)
-    for occurred, event in sorted(world.deliveries, key=lambda item: (item[0], item[1]["event_id"])):
+    for occurred, event in sorted(
+        world.deliveries, key=lambda item: (item[0], item[1]["event_id"])
+    ):
         received = occurred + timedelta(milliseconds=rng.randint(150, 4000))
         shown_occurred = occurred
         roll = rng.random()
@@ -554,7 +696,9 @@ def event_lines(world: World) -> dict[tuple[date, str], list[str]]:
         if received > last_received:
             continue  # not delivered yet when the sample was cut
         tz = UTC if event["platform"] == "web" else KST
-        payload = dict(event, occurred_at=iso_ms(shown_occurred, tz), received_at=iso_ms(received, UTC))
+        payload = dict(
+            event, occurred_at=iso_ms(shown_occurred, tz), received_at=iso_ms(received, UTC)
+        )
         if rng.random() < 0.01:
             payload["client_meta"] = {"battery": rng.randint(5, 100)}  # unknown top-level field
         line = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
@@ -564,11 +708,14 @@ def event_lines(world: World) -> dict[tuple[date, str], list[str]]:
             # At-least-once delivery: the same event again, here or in the next file.
             again = received + timedelta(seconds=rng.choice([1, 30, 4000, 90000]))
             if again <= last_received:
-                copy = json.dumps(dict(payload, received_at=iso_ms(again, UTC)), ensure_ascii=False,
-                                  separators=(",", ":"))
+                copy = json.dumps(
+                    dict(payload, received_at=iso_ms(again, UTC)),
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
                 files[(again.astimezone(UTC).date(), "collector-a.jsonl")].append((again, copy))
     bad_lines = [
-        'this is not json',
+        "this is not json",
         '["an", "array", "not", "an", "object"]',
         '{"event_name":"app_open","user_id":1001,"device_id":"dev-x","occurred_at":"2026-01-01T00:00:00Z"',
         '{"event_id":"","event_name":"app_open","user_id":1001,"device_id":"dev-x",'
@@ -667,45 +814,104 @@ def bad_rows(table: str, day: date) -> list[dict[str, object]]:
     stamp = f"{day.isoformat()} 12:00:00"
     if table == "listings":
         return [
-            {"listing_id": None, "seller_id": 1001, "category_id": 1, "region_id": 1, "title": "키 없음",
-             "price_krw": 1000, "status": "on_sale", "created_at": stamp, "updated_at": stamp},
-            {"listing_id": 59990 + day.day, "seller_id": 1001, "category_id": 1, "region_id": 1,
-             "title": "가격 오류", "price_krw": "12,000원", "status": "on_sale", "created_at": stamp,
-             "updated_at": stamp},
+            {
+                "listing_id": None,
+                "seller_id": 1001,
+                "category_id": 1,
+                "region_id": 1,
+                "title": "키 없음",
+                "price_krw": 1000,
+                "status": "on_sale",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+            {
+                "listing_id": 59990 + day.day,
+                "seller_id": 1001,
+                "category_id": 1,
+                "region_id": 1,
+                "title": "가격 오류",
+                "price_krw": "12,000원",
+                "status": "on_sale",
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
         ]
     if table == "trades":
         return [
-            {"trade_id": 79990 + day.day, "listing_id": 50001, "buyer_id": 1002, "seller_id": 1001,
-             "price_krw": 5000, "status": "completed", "completed_at": f"{day.isoformat()} 25:61:00",
-             "updated_at": stamp},
+            {
+                "trade_id": 79990 + day.day,
+                "listing_id": 50001,
+                "buyer_id": 1002,
+                "seller_id": 1001,
+                "price_krw": 5000,
+                "status": "completed",
+                "completed_at": f"{day.isoformat()} 25:61:00",
+                "updated_at": stamp,
+            },
         ]
     return [
-        {"user_id": "u-unknown", "nickname": "잘못된행", "email": "bad@example.kr", "phone": "010-0000-0000",
-         "region_id": 1, "signup_at": stamp, "status": "active", "updated_at": stamp},
+        {
+            "user_id": "u-unknown",
+            "nickname": "잘못된행",
+            "email": "bad@example.kr",
+            "phone": "010-0000-0000",
+            "region_id": 1,
+            "signup_at": stamp,
+            "status": "active",
+            "updated_at": stamp,
+        },
     ]
 
 
 def write_reference(world: World, out: Path) -> None:
-    write_csv(out / "reference" / "regions.csv", ["region_id", "city", "district", "neighborhood"],
-              [dict(zip(["region_id", "city", "district", "neighborhood"], row, strict=True))
-               for row in REGIONS], gz=False)
-    write_csv(out / "reference" / "categories.csv", ["category_id", "name"],
-              [{"category_id": cid, "name": name} for cid, name in CATEGORIES], gz=False)
+    write_csv(
+        out / "reference" / "regions.csv",
+        ["region_id", "city", "district", "neighborhood"],
+        [
+            dict(zip(["region_id", "city", "district", "neighborhood"], row, strict=True))
+            for row in REGIONS
+        ],
+        gz=False,
+    )
+    write_csv(
+        out / "reference" / "categories.csv",
+        ["category_id", "name"],
+        [{"category_id": cid, "name": name} for cid, name in CATEGORIES],
+        gz=False,
+    )
     experiment_start = world.day_start(7) + timedelta(hours=10)
     experiment_end = world.day_start(min(35, world.days - 1))
     write_csv(
         out / "reference" / "experiments.csv",
-        ["experiment_id", "name", "control_variant", "variants", "started_at", "ended_at",
-         "primary_metric"],
         [
-            {"experiment_id": "exp_safe_pay_banner", "name": "안전결제 배너, 상세 화면",
-             "control_variant": "control", "variants": "control:0.5;treatment:0.5",
-             "started_at": kst_text(experiment_start), "ended_at": kst_text(experiment_end),
-             "primary_metric": "buyer_conversion"},
-            {"experiment_id": "exp_search_ranking", "name": "검색 랭킹 v2",
-             "control_variant": "control", "variants": "control:0.34;v_simple:0.33;v_rich:0.33",
-             "started_at": kst_text(experiment_start), "ended_at": kst_text(experiment_end),
-             "primary_metric": "buyer_conversion"},
+            "experiment_id",
+            "name",
+            "control_variant",
+            "variants",
+            "started_at",
+            "ended_at",
+            "primary_metric",
+        ],
+        [
+            {
+                "experiment_id": "exp_safe_pay_banner",
+                "name": "안전결제 배너, 상세 화면",
+                "control_variant": "control",
+                "variants": "control:0.5;treatment:0.5",
+                "started_at": kst_text(experiment_start),
+                "ended_at": kst_text(experiment_end),
+                "primary_metric": "buyer_conversion",
+            },
+            {
+                "experiment_id": "exp_search_ranking",
+                "name": "검색 랭킹 v2",
+                "control_variant": "control",
+                "variants": "control:0.34;v_simple:0.33;v_rich:0.33",
+                "started_at": kst_text(experiment_start),
+                "ended_at": kst_text(experiment_end),
+                "primary_metric": "buyer_conversion",
+            },
         ],
         gz=False,
     )
@@ -713,18 +919,27 @@ def write_reference(world: World, out: Path) -> None:
         out / "reference" / "incidents.csv",
         ["incident_id", "started_at", "ended_at", "description"],
         [
-            {"incident_id": f"INC-{index + 1:03d}", "started_at": kst_text(start),
-             "ended_at": kst_text(end), "description": text}
+            {
+                "incident_id": f"INC-{index + 1:03d}",
+                "started_at": kst_text(start),
+                "ended_at": kst_text(end),
+                "description": text,
+            }
             for index, ((start, end), text) in enumerate(
-                zip(incident_windows(world), ["결제 API 장애 (PG사 timeout)", "채팅 서버 점검, 자정 넘김"],
-                    strict=True))
+                zip(
+                    incident_windows(world),
+                    ["결제 API 장애 (PG사 timeout)", "채팅 서버 점검, 자정 넘김"],
+                    strict=True,
+                )
+            )
         ],
         gz=False,
     )
 
 
-def generate(out: Path, users: int = 220, days: int = 42, seed: int = 7,
-             start: date = date(2026, 9, 1)) -> dict[str, int]:
+def generate(
+    out: Path, users: int = 220, days: int = 42, seed: int = 7, start: date = date(2026, 9, 1)
+) -> dict[str, int]:
     """Write a full raw delivery under `out` (replacing what is there) and return line counts."""
     if out.exists():
         shutil.rmtree(out)
@@ -739,8 +954,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", type=int, default=220)
     parser.add_argument("--days", type=int, default=42)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2026, 9, 1),
-                        help="first KST day of activity")
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 9, 1),
+        help="first KST day of activity",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.days < 36:

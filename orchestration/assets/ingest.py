@@ -1,6 +1,5 @@
 """Raw files -> Parquet lake + quarantine: one asset per raw source (SOURCES.md)."""
 
-
 from collections.abc import Callable
 
 from dagster import (
@@ -29,9 +28,17 @@ def asset_name(source: str) -> str:
 def landing_metadata(report: lake.LandingReport) -> dict[str, object]:
     """What a data engineer checks first after a landing."""
     reasons = report.quarantined_by_reason
-    reason_table = "\n".join(
-        ["| reason | rows |", "|---|---|", *[f"| {why} | {n} |" for why, n in sorted(reasons.items())]]
-    ) if reasons else "no rows quarantined"
+    reason_table = (
+        "\n".join(
+            [
+                "| reason | rows |",
+                "|---|---|",
+                *[f"| {why} | {n} |" for why, n in sorted(reasons.items())],
+            ]
+        )
+        if reasons
+        else "no rows quarantined"
+    )
     metadata: dict[str, object] = {
         "files_read": MetadataValue.int(len(report.files_read)),
         "rows_received": MetadataValue.int(report.rows_received),
@@ -65,8 +72,9 @@ def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
     )
 
 
-def build_ingest_asset(source: str, description: str,
-                       land: Callable[[PlatformResource], lake.LandingReport]) -> AssetsDefinition:
+def build_ingest_asset(
+    source: str, description: str, land: Callable[[PlatformResource], lake.LandingReport]
+) -> AssetsDefinition:
     name = asset_name(source)
 
     @asset(
@@ -76,18 +84,25 @@ def build_ingest_asset(source: str, description: str,
         owners=OWNERS,
         description=description,
         pool=WAREHOUSE_POOL,
-        check_specs=[AssetCheckSpec(
-            CONSERVATION_CHECK, asset=name, blocking=True,
-            description="Every received row was loaded or quarantined with a reason.",
-        )],
+        check_specs=[
+            AssetCheckSpec(
+                CONSERVATION_CHECK,
+                asset=name,
+                blocking=True,
+                description="Every received row was loaded or quarantined with a reason.",
+            )
+        ],
     )
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
         report = land(platform)
         if report.rows_quarantined:
-            context.log.warning(f"{source}: {report.rows_quarantined} rows quarantined "
-                                f"{report.quarantined_by_reason}")
-        return MaterializeResult(metadata=landing_metadata(report),
-                                 check_results=[conservation_result(report)])
+            context.log.warning(
+                f"{source}: {report.rows_quarantined} rows quarantined "
+                f"{report.quarantined_by_reason}"
+            )
+        return MaterializeResult(
+            metadata=landing_metadata(report), check_results=[conservation_result(report)]
+        )
 
     return _ingest
 
@@ -100,7 +115,9 @@ def _land_events(platform: PlatformResource) -> lake.LandingReport:
 def _land_table_with(spec: lake.TableSpec) -> Callable[[PlatformResource], lake.LandingReport]:
     def _land(platform: PlatformResource) -> lake.LandingReport:
         settings = platform.settings()
-        return lake.land_table(spec, settings.raw_dir, settings.lake_dir, platform.landing_connection())
+        return lake.land_table(
+            spec, settings.raw_dir, settings.lake_dir, platform.landing_connection()
+        )
 
     return _land
 

@@ -5,7 +5,6 @@ file open keep reading the old version (the rename does not touch their open fil
 new readers get the new version whole. Publishing never waits for readers.
 """
 
-
 import os
 import uuid
 from dataclasses import dataclass
@@ -37,7 +36,8 @@ class PublishReport:
 
 def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
     schemas = ", ".join(f"'{schema}'" for schema in PUBLISHED_SCHEMAS)
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         select schema_name, table_name
         from duckdb_tables()
         where database_name = ? and schema_name in ({schemas})
@@ -46,7 +46,9 @@ def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple
         from duckdb_views()
         where database_name = ? and schema_name in ({schemas}) and not internal
         order by 1, 2
-    """, [catalog, catalog]).fetchall()
+    """,
+        [catalog, catalog],
+    ).fetchall()
     return [(schema, table) for schema, table in rows]
 
 
@@ -68,31 +70,44 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
             from duckdb_columns()
             where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
         """).fetchall()
-        leaked = sorted({f"{s}.{t}.{c}" for s, t, c, _ in columns if c.lower() in PERSONAL_DATA_COLUMNS})
+        leaked = sorted(
+            {f"{s}.{t}.{c}" for s, t, c, _ in columns if c.lower() in PERSONAL_DATA_COLUMNS}
+        )
         if leaked:
             raise PublishError(f"refusing to publish personal data columns: {', '.join(leaked)}")
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         for schema, table in tables:
-            con.execute(f'create table {schema}."{table}" as select * from warehouse.{schema}."{table}"')
+            con.execute(
+                f'create table {schema}."{table}" as select * from warehouse.{schema}."{table}"'
+            )
             row_counts[f"{schema}.{table}"] = con.execute(
-                f'select count(*) from {schema}."{table}"').fetchone()[0]
+                f'select count(*) from {schema}."{table}"'
+            ).fetchone()[0]
         comments = con.execute(f"""
             select schema_name, table_name, comment from duckdb_tables()
-            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS} and comment is not null
+            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
+                and comment is not null
         """).fetchall()
         for schema, table, comment in comments:
             con.execute(f"comment on table {schema}.\"{table}\" is '{sql_text(comment)}'")
         for schema, table, column, comment in columns:
             if comment:
-                con.execute(f'comment on column {schema}."{table}"."{column}" is \'{sql_text(comment)}\'')
-        con.execute(f"""
+                con.execute(
+                    f'comment on column {schema}."{table}"."{column}" is \'{sql_text(comment)}\''
+                )
+        con.execute(
+            f"""
             create table {MANIFEST_TABLE} as
             select ?::varchar as publish_id, ?::timestamp as published_at_utc,
                    ?::varchar as source_warehouse, ?::bigint as table_count
-        """, [publish_id, datetime.now(UTC).replace(tzinfo=None), warehouse.name, len(tables)])
-        con.execute("comment on table marts.publish_manifest is "
-                    "'Which publish this file is: one row, written last.'")
+        """,
+            [publish_id, datetime.now(UTC).replace(tzinfo=None), warehouse.name, len(tables)],
+        )
+        con.execute(
+            "comment on table marts.publish_manifest is "
+            "'Which publish this file is: one row, written last.'"
+        )
         con.execute("detach warehouse")
         con.execute("checkpoint")
     except BaseException:
@@ -125,12 +140,19 @@ PUBLISHED_MODEL_KEYS = [
 def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
     settings = platform.settings()
     report = publish_analytics_db(settings.warehouse_path, settings.analytics_path)
-    table = "\n".join(["| table | rows |", "|---|---|",
-                       *[f"| {name} | {rows} |" for name, rows in sorted(report.row_counts.items())]])
+    table = "\n".join(
+        [
+            "| table | rows |",
+            "|---|---|",
+            *[f"| {name} | {rows} |" for name, rows in sorted(report.row_counts.items())],
+        ]
+    )
     context.log.info(f"published {len(report.row_counts)} tables to {report.path}")
-    return MaterializeResult(metadata={
-        "path": MetadataValue.path(str(report.path)),
-        "publish_id": MetadataValue.text(report.publish_id),
-        "tables": MetadataValue.md(table),
-        "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
-    })
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(str(report.path)),
+            "publish_id": MetadataValue.text(report.publish_id),
+            "tables": MetadataValue.md(table),
+            "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
+        }
+    )

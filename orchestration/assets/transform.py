@@ -1,11 +1,16 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts / ml."""
 
-
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
 
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import DBT_PROJECT_DIR

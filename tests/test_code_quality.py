@@ -1,0 +1,39 @@
+"""House rules CI enforces: ruff-clean Python, every dbt model documented in yml."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
+
+RUFF = str(Path(sys.executable).parent / "ruff")
+
+
+def test_python_is_ruff_clean() -> None:
+    checked = subprocess.run(
+        [RUFF, "check", "orchestration", "tests"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
+    formatted = subprocess.run(
+        [RUFF, "format", "--check", "orchestration", "tests"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert formatted.returncode == 0, formatted.stdout
+
+
+def test_every_dbt_model_has_a_yml_entry() -> None:
+    documented = set()
+    for yml in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        documented |= set(re.findall(r"^\s*- name: (\w+)\s*$", yml.read_text(), re.MULTILINE))
+    models = {path.stem for path in (DBT_PROJECT_DIR / "models").rglob("*.sql")}
+    assert models - documented == set()
