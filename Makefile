@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs install manifest sample lint clean
+.PHONY: run test dev docs sql install manifest sample lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ dev: install manifest
 
 docs: install manifest
 	$(BIN)/python -m orchestration.cli docs
+
+# One read-only query on the published database: make sql Q="select ..."
+sql: install
+	$(BIN)/python -m orchestration.cli sql "$(Q)"
 
 # Regenerate the committed sample (deterministic: the same files every time).
 sample: install

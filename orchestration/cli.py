@@ -195,6 +195,21 @@ def print_summary(settings: Settings) -> None:
     print("dbt docs           : make docs  -> http://127.0.0.1:8080")
 
 
+def run_query(settings: Settings, query: str | None) -> None:
+    """Run one query on the published database, read-only, and print the result."""
+    if not query:
+        raise UserError('give a query: make sql Q="select * from marts.fct_daily_active_users"')
+    if not settings.analytics_path.exists():
+        raise UserError(
+            f"nothing published yet at {settings.analytics_path}: run `make run` first."
+        )
+    with duckdb.connect(str(settings.analytics_path), read_only=True) as con:
+        try:
+            con.sql(query).show(max_rows=50, max_width=160)
+        except duckdb.Error as error:
+            raise UserError(str(error).splitlines()[0]) from error
+
+
 def serve_docs(settings: Settings, port: int = 8080) -> int:
     """Generate the dbt docs site against the built warehouse and serve it locally."""
     if not settings.warehouse_path.exists():
@@ -229,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.cli", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("command", choices=["prepare", "build", "summary", "dagster-home", "docs"])
+    parser.add_argument(
+        "command", choices=["prepare", "build", "summary", "dagster-home", "docs", "sql"]
+    )
+    parser.add_argument("query", nargs="?", help="with `sql`: the query to run on analytics.duckdb")
     args = parser.parse_args(argv)
     os.chdir(REPO_ROOT)
     try:
@@ -250,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             print(prepare_dagster_home(settings))
         elif args.command == "docs":
             return serve_docs(settings)
+        elif args.command == "sql":
+            run_query(settings, args.query)
     except (UserError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

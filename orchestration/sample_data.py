@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
+from orchestration.lake import DB_TABLES
+
 KST = timezone(timedelta(hours=9))
 UTC = UTC
 
@@ -625,52 +627,8 @@ def label_content(world: World) -> None:
 # Delivery: how the collector and the export job hand the data over.
 # --------------------------------------------------------------------------------------
 
-DB_COLUMNS = {
-    "users": [
-        "user_id",
-        "nickname",
-        "email",
-        "phone",
-        "region_id",
-        "signup_at",
-        "status",
-        "updated_at",
-    ],
-    "listings": [
-        "listing_id",
-        "seller_id",
-        "category_id",
-        "region_id",
-        "title",
-        "description",
-        "price_krw",
-        "status",
-        "created_at",
-        "updated_at",
-    ],
-    "trades": [
-        "trade_id",
-        "listing_id",
-        "buyer_id",
-        "seller_id",
-        "price_krw",
-        "status",
-        "completed_at",
-        "updated_at",
-    ],
-    "posts": [
-        "post_id",
-        "author_id",
-        "region_id",
-        "topic",
-        "body",
-        "status",
-        "created_at",
-        "updated_at",
-    ],
-    "moderation_labels": ["label_id", "target_type", "target_id", "label", "source", "labeled_at"],
-    "experiment_assignments": ["experiment_id", "user_id", "variant", "assigned_at"],
-}
+# The columns SOURCES.md lists, from the same specs the loader validates against.
+DB_COLUMNS = {name: list(spec.columns) for name, spec in DB_TABLES.items()}
 
 
 def event_lines(world: World) -> dict[tuple[date, str], list[str]]:
