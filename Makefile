@@ -54,6 +54,7 @@ sample: install
 lint: install
 	$(BIN)/ruff check orchestration tests
 	$(BIN)/ruff format --check orchestration tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

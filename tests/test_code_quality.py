@@ -31,6 +31,24 @@ def test_python_is_ruff_clean() -> None:
     assert formatted.returncode == 0, formatted.stdout
 
 
+def test_sql_is_sqlfluff_clean() -> None:
+    linted = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "sqlfluff"),
+            "lint",
+            "models",
+            "tests",
+            "macros",
+            "--disable-progress-bar",
+        ],
+        cwd=DBT_PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert linted.returncode == 0, linted.stdout[-4000:]
+
+
 def test_every_dbt_model_has_a_yml_entry() -> None:
     documented = set()
     for yml in (DBT_PROJECT_DIR / "models").rglob("*.yml"):

@@ -5,7 +5,9 @@
 with
 
 calendar as (
-    select min(date_day) as first_date, max(date_day) as last_date
+    select
+        min(date_day) as first_date,
+        max(date_day) as last_date
     from {{ ref('int_calendar_dates') }}
 ),
 
@@ -19,10 +21,10 @@ mart as (
 trades as (
     select
         count(*) as completed_trades,
-        coalesce(sum(price_krw), 0) as gmv_krw
-    from {{ ref('int_trades_completed') }}
+        coalesce(sum(completed_trades.price_krw), 0) as gmv_krw
+    from {{ ref('int_trades_completed') }} as completed_trades
     cross join calendar
-    where completed_date between calendar.first_date and calendar.last_date
+    where completed_trades.completed_date between calendar.first_date and calendar.last_date
 )
 
 select

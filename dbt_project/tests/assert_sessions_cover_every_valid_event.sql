@@ -12,7 +12,9 @@ valid_events as (
     select count(*) as valid_events from {{ ref('int_events_dated') }}
 )
 
-select *
+select
+    session_events.events_in_sessions,
+    valid_events.valid_events
 from session_events
 cross join valid_events
-where events_in_sessions <> valid_events
+where session_events.events_in_sessions <> valid_events.valid_events

@@ -26,7 +26,9 @@ final as (
         cast({{ utc_to_kst('event_at_utc') }} as date) as event_date,
         event_at_utc <> occurred_at_utc as is_clock_corrected,
         case
-            when user_id is not null then {{ dbt.concat(["'user:'", dbt.cast('user_id', api.Column.translate_type('string'))]) }}
+            when
+                user_id is not null
+                then {{ dbt.concat(["'user:'", dbt.cast('user_id', api.Column.translate_type('string'))]) }}
             else {{ dbt.concat(["'device:'", 'device_id']) }}
         end as session_key,
         platform,

@@ -5,7 +5,10 @@ calendar as (
 ),
 
 user_days as (
-    select user_id, activity_date from {{ ref('int_users_daily_active') }}
+    select
+        user_id,
+        activity_date
+    from {{ ref('int_users_daily_active') }}
 ),
 
 -- Each user-day counts towards every calendar day whose 7- and 28-day window holds it.
@@ -16,8 +19,8 @@ windowed as (
         user_days.activity_date
     from calendar
     inner join user_days
-        on user_days.activity_date <= calendar.date_day
-        and user_days.activity_date > {{ dbt.dateadd('day', -28, 'calendar.date_day') }}
+        on calendar.date_day >= user_days.activity_date
+            and user_days.activity_date > {{ dbt.dateadd('day', -28, 'calendar.date_day') }}
 ),
 
 counts as (

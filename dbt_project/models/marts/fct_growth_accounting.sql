@@ -5,7 +5,10 @@ calendar as (
 ),
 
 user_days as (
-    select user_id, activity_date from {{ ref('int_users_daily_active') }}
+    select
+        user_id,
+        activity_date
+    from {{ ref('int_users_daily_active') }}
 ),
 
 first_days as (
@@ -27,7 +30,7 @@ active_days as (
     inner join first_days on today.user_id = first_days.user_id
     left join user_days as yesterday
         on today.user_id = yesterday.user_id
-        and yesterday.activity_date = {{ dbt.dateadd('day', -1, 'today.activity_date') }}
+            and yesterday.activity_date = {{ dbt.dateadd('day', -1, 'today.activity_date') }}
 ),
 
 -- A user churns on the day after an active day on which they were not active.
@@ -38,7 +41,7 @@ churn_days as (
     from user_days as today
     left join user_days as tomorrow
         on today.user_id = tomorrow.user_id
-        and tomorrow.activity_date = {{ dbt.dateadd('day', 1, 'today.activity_date') }}
+            and tomorrow.activity_date = {{ dbt.dateadd('day', 1, 'today.activity_date') }}
     where tomorrow.user_id is null
 ),
 

@@ -12,9 +12,9 @@ first_delivery as (
     select *
     from source
     qualify row_number() over (
-        partition by event_id
-        order by received_at_utc, _file, _line
-    ) = 1
+            partition by event_id
+            order by received_at_utc, _file, _line
+        ) = 1
 ),
 
 renamed as (
