@@ -263,15 +263,26 @@ def raw_files(raw_dir: Path, pattern: str) -> list[Path]:
 # --------------------------------------------------------------------------------------
 
 
-def count_lines(path: Path) -> int | None:
-    """Physical lines in a (possibly gzip) file, counted independently of DuckDB."""
-    try:
-        data = read_bytes(path)
-    except (OSError, EOFError, zlib.error):
-        return None
+def count_lines(data: bytes) -> int:
+    """Physical lines in a file's bytes, counted independently of DuckDB."""
     if not data:
         return 0
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def readable_copy(path: Path, data: bytes, scratch: Path) -> Path:
+    """The file DuckDB should read for `path`: itself, or a scratch copy with LF line ends.
+
+    DuckDB's line reader also breaks lines at a carriage return, so a CRLF file would
+    gain an empty line per line. The copy changes only the line ends (never the lines),
+    lives in the data directory, and the raw file is left as delivered.
+    """
+    if b"\r" not in data:
+        return path
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy = scratch / f"{uuid.uuid4().hex}.jsonl"
+    copy.write_bytes(data.replace(b"\r\n", b"\n"))
+    return copy
 
 
 def read_bytes(path: Path) -> bytes:
@@ -365,6 +376,7 @@ def _event_checks() -> str:
 
 def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -> LandingReport:
     """Land every `events/*/*.jsonl[.gz]` file: one lake partition per KST event date."""
+    scratch = lake_dir / ".scratch-events"
     report = LandingReport(source="events")
     files = raw_files(raw_dir, "events/*/*.jsonl") + raw_files(raw_dir, "events/*/*.jsonl.gz")
     files.sort()
@@ -375,8 +387,9 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
     for path in files:
         relative = path.relative_to(raw_dir).as_posix()
         report.files_read.append(relative)
-        expected = count_lines(path)
-        if expected is None:
+        try:
+            data = read_bytes(path)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
             _quarantine_file(
                 con,
                 "events",
@@ -387,12 +400,14 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
             report.rows_received += 1
             report.rejected_files[relative] = "unreadable_file"
             continue
+        expected = count_lines(data)
+        readable = readable_copy(path, data, scratch)
         _reset_rejects(con)
         try:
             con.execute(f"""
                 create or replace temp table file_lines as
                 select row_number() over () as rn, raw_line
-                from read_csv('{sql_text(str(path))}', columns = {{'raw_line': 'VARCHAR'}},
+                from read_csv('{sql_text(str(readable))}', columns = {{'raw_line': 'VARCHAR'}},
                     header = false, auto_detect = false, quote = '', escape = '',
                     delim = '{LINE_DELIMITER}', new_line = '\\n', strict_mode = false,
                     max_line_size = {MAX_LINE_BYTES}, ignore_errors = true, store_rejects = true,
@@ -417,6 +432,9 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
                     [relative, line, READER_REASONS.get(kind, "malformed_line"), kind, text],
                 )
         report.rows_received += expected
+        if readable != path:
+            readable.unlink()
+    shutil.rmtree(scratch, ignore_errors=True)
 
     con.execute(f"""
         create or replace temp table checked_events as
@@ -482,7 +500,8 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
 def read_header(path: Path) -> list[str]:
     """The header row of a (possibly gzip) CSV file; [] for an empty file."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+    # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
         first = handle.readline()
     if not first.strip():
         return []

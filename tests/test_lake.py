@@ -225,3 +225,35 @@ def test_landing_twice_gives_the_same_lake(tmp_path: Path) -> None:
     ).fetchall()
     assert first == second and len(first) == 5
     assert not [p for p in (tmp_path / "lake").iterdir() if p.name.startswith(".")]
+
+
+def test_crlf_line_endings_give_one_row_per_line(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    path = raw / "events" / "2026-03-01" / "windows.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(f"{good(event_id='w1')}\r\nnot json\r\n{good(event_id='w2')}\r\n".encode())
+    report, con = land_events(raw, tmp_path)
+    assert (report.rows_received, report.rows_loaded) == (3, 2)
+    assert report.quarantined_by_reason == {"not_json": 1}
+    rows = con.execute(
+        f"select line from read_parquet('{tmp_path}/lake/quarantine/events/*.parquet')"
+    ).fetchall()
+    assert rows == [(2,)]
+    assert path.read_bytes().count(b"\r\n") == 3  # the delivered file is untouched
+
+
+def test_a_reference_sheet_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    sheet = raw / "reference" / "regions.csv"
+    sheet.parent.mkdir(parents=True)
+    sheet.write_bytes(
+        "\ufeffregion_id,city,district,neighborhood\r\n1,서울,마포구,서교동\r\n".encode()
+    )
+    report = lake.land_table(
+        lake.REFERENCE_TABLES["regions"], raw, tmp_path / "lake", lake.connect()
+    )
+    assert report.rejected_files == {} and report.rows_loaded == 1
+    rows = duckdb.sql(
+        f"select region_id, neighborhood from read_parquet('{tmp_path}/lake/reference/regions/*')"
+    ).fetchall()
+    assert rows == [(1, "서교동")]
