@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import math
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -60,6 +61,8 @@ def valid_events(raw: Path) -> list[dict]:
     for _, obj, occurred, received in best.values():
         moment = received if occurred - received > timedelta(minutes=5) else occurred
         local = moment.astimezone(KST).replace(tzinfo=None)
+        props = obj.get("properties") if isinstance(obj.get("properties"), dict) else {}
+        listing = props.get("listing_id")
         events.append(
             {
                 "event_id": obj["event_id"],
@@ -67,9 +70,50 @@ def valid_events(raw: Path) -> list[dict]:
                 "device_id": obj["device_id"],
                 "event_at": local,
                 "event_date": local.date(),
+                "event_name": obj["event_name"],
+                "listing_id": listing if isinstance(listing, int) else None,
             }
         )
     return events
+
+
+def all_rows(
+    raw: Path,
+    table: str,
+    key: str | None,
+    ints: tuple[str, ...],
+    stamps: tuple[str, ...],
+    folder: str = "db",
+) -> list[tuple[tuple, dict]]:
+    """Every valid row of a CSV source with its (file date, line) position."""
+    rows = []
+    pattern = f"db/{table}/*.csv*" if folder == "db" else f"reference/{table}.csv"
+    for path in sorted(raw.glob(pattern)):
+        reader = csv.DictReader(io.StringIO(_text(path).lstrip("\ufeff"), newline=""))
+        if reader.fieldnames is None:
+            continue
+        for number, row in enumerate(reader, start=2):
+            try:
+                if key and not (row.get(key) or "").strip():
+                    continue
+                parsed = dict(row)
+                for column in ints:
+                    parsed[column] = int(row[column]) if row[column] else None
+                for column in stamps:
+                    parsed[column] = _local_time(row[column]) if row[column] else None
+            except (ValueError, TypeError):
+                continue
+            rows.append(((path.name.split(".")[0], number), parsed))
+    return rows
+
+
+def _local_time(text: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(text)
 
 
 def current_rows(
@@ -193,3 +237,209 @@ def marts(raw: Path) -> dict[str, list[tuple]]:
         "fct_sessions": session_rows,
         "fct_daily_marketplace": marketplace,
     }
+
+
+USER_INTS = ("user_id", "region_id")
+LISTING_INTS = ("listing_id", "seller_id", "category_id", "region_id", "price_krw")
+TRADE_INTS = ("trade_id", "listing_id", "buyer_id", "seller_id", "price_krw")
+
+
+def _completed_trades(raw: Path) -> list[dict]:
+    trades = current_rows(raw, "trades", "trade_id", TRADE_INTS, ("completed_at", "updated_at"))
+    return [t for t in trades.values() if t["status"] == "completed" and t["completed_at"]]
+
+
+def retention(raw: Path) -> list[tuple]:
+    events = valid_events(raw)
+    first, last = min(e["event_date"] for e in events), max(e["event_date"] for e in events)
+    active = {(e["user_id"], e["event_date"]) for e in events if e["user_id"] is not None}
+    users = current_rows(raw, "users", "user_id", USER_INTS, ("signup_at", "updated_at"))
+
+    def monday(day: date) -> date:
+        return day - timedelta(days=day.weekday())
+
+    cohorts: dict[date, list[int]] = defaultdict(list)
+    for user in users.values():
+        if user["signup_at"] and monday(first) <= monday(user["signup_at"].date()) <= monday(last):
+            cohorts[monday(user["signup_at"].date())].append(user["user_id"])
+    rows = []
+    for week, members in sorted(cohorts.items()):
+        for n in range(13):
+            start = week + timedelta(days=7 * n)
+            if start > last:
+                break
+            days = [start + timedelta(days=k) for k in range(7)]
+            back = sum(any((u, d) in active for d in days) for u in members)
+            rows.append((week, n, len(members), back, back / len(members)))
+    return rows
+
+
+def _chi2_sf(x: float, df: int) -> float:
+    """Upper tail of chi-square with integer df, in closed form (no scipy)."""
+    half = x / 2
+    if df % 2 == 0:
+        return math.exp(-half) * sum(half**i / math.factorial(i) for i in range(df // 2))
+    total = math.erfc(math.sqrt(half))
+    for i in range(1, (df - 1) // 2 + 1):
+        total += math.exp(-half) * half ** (i - 0.5) / math.gamma(i + 0.5)
+    return total
+
+
+def experiments(raw: Path) -> list[tuple]:
+    specs = all_rows(
+        raw, "experiments", "experiment_id", (), ("started_at", "ended_at"), "reference"
+    )
+    assignments = [
+        row
+        for _, row in all_rows(raw, "experiment_assignments", None, ("user_id",), ("assigned_at",))
+    ]
+    trades = _completed_trades(raw)
+    rows = []
+    for _, spec in specs:
+        start, end = spec["started_at"], spec["ended_at"]
+        listed = [item.split(":") for item in spec["variants"].split(";") if item.strip()]
+        shares = {name.strip(): float(share) for name, share in listed}
+        seen: dict[int, set[str]] = defaultdict(set)
+        first_time: dict[int, datetime] = {}
+        for a in assignments:
+            if (
+                a["experiment_id"] == spec["experiment_id"]
+                and a["user_id"] is not None
+                and a["assigned_at"]
+                and start <= a["assigned_at"] < end
+            ):
+                seen[a["user_id"]].add(a["variant"])
+                first_time[a["user_id"]] = min(
+                    first_time.get(a["user_id"], a["assigned_at"]), a["assigned_at"]
+                )
+        stats = {}
+        for variant in shares:
+            users = [u for u, vs in seen.items() if vs == {variant}]
+            converted = sum(
+                any(t["buyer_id"] == u and first_time[u] <= t["completed_at"] < end for t in trades)
+                for u in users
+            )
+            stats[variant] = (len(users), converted)
+        total = sum(n for n, _ in stats.values())
+        share_sum = sum(shares.values())
+        chi = (
+            sum(
+                (stats[v][0] - total * s / share_sum) ** 2 / (total * s / share_sum)
+                for v, s in shares.items()
+            )
+            if total
+            else None
+        )
+        srm = _chi2_sf(chi, len(shares) - 1) if total else None
+        n_c, x_c = stats[spec["control_variant"]]
+        for variant, (n, x) in stats.items():
+            rate = x / n if n else None
+            lift = p = None
+            if variant != spec["control_variant"] and n and n_c:
+                control_rate = x_c / n_c
+                lift = rate / control_rate - 1 if control_rate else None
+                pooled = (x + x_c) / (n + n_c)
+                se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / n_c))
+                p = math.erfc(abs(rate - control_rate) / se / math.sqrt(2)) if se else None
+            rows.append((spec["experiment_id"], variant, n, x, rate, lift, p, srm))
+    return sorted(rows)
+
+
+def incidents(raw: Path) -> list[tuple]:
+    specs = all_rows(raw, "incidents", "incident_id", (), ("started_at", "ended_at"), "reference")
+    trades = _completed_trades(raw)
+    rows = []
+    for _, spec in specs:
+
+        def window(k: int, spec: dict = spec) -> tuple[int, int]:
+            lo = spec["started_at"] - timedelta(days=7 * k)
+            hi = spec["ended_at"] - timedelta(days=7 * k)
+            inside = [t for t in trades if lo <= t["completed_at"] < hi]
+            return len(inside), sum(t["price_krw"] or 0 for t in inside)
+
+        actual, gmv = window(0)
+        base_n = sum(window(k)[0] for k in range(1, 5)) / 4
+        base_g = sum(window(k)[1] for k in range(1, 5)) / 4
+        rows.append(
+            (spec["incident_id"], actual, gmv, base_n, base_g, base_n - actual, base_g - gmv)
+        )
+    return sorted(rows)
+
+
+def moderation_labels(raw: Path) -> dict[tuple[str, int], tuple[str, str]]:
+    """(target_type, target_id) -> (text, latest human label), for existing targets."""
+    labels = [
+        row
+        for _, row in all_rows(
+            raw, "moderation_labels", "label_id", ("label_id", "target_id"), ("labeled_at",)
+        )
+    ]
+    listings = current_rows(
+        raw, "listings", "listing_id", LISTING_INTS, ("created_at", "updated_at")
+    )
+    posts = current_rows(
+        raw, "posts", "post_id", ("post_id", "author_id", "region_id"), ("created_at", "updated_at")
+    )
+    texts = {
+        ("listing", k): f"{v['title'] or ''}\n{v['description'] or ''}" for k, v in listings.items()
+    }
+    texts |= {("post", k): v["body"] for k, v in posts.items()}
+    latest: dict[tuple[str, int], dict] = {}
+    for label in labels:
+        if label["source"] != "human":
+            continue
+        key = (label["target_type"], label["target_id"])
+        order = (label["labeled_at"], label["label_id"])
+        if key not in latest or order > (latest[key]["labeled_at"], latest[key]["label_id"]):
+            latest[key] = label
+    return {key: (texts[key], label["label"]) for key, label in latest.items() if key in texts}
+
+
+def listing_features(raw: Path) -> list[tuple]:
+    """Every listing's features except seller_key (checked separately)."""
+    versions = all_rows(raw, "listings", "listing_id", LISTING_INTS, ("created_at", "updated_at"))
+    listings = current_rows(
+        raw, "listings", "listing_id", LISTING_INTS, ("created_at", "updated_at")
+    )
+    first_price: dict[int, tuple] = {}
+    for (file_date, line), row in versions:
+        order = (row["updated_at"] or datetime.max, file_date, line)
+        if row["listing_id"] not in first_price or order < first_price[row["listing_id"]][0]:
+            first_price[row["listing_id"]] = (order, row["price_krw"])
+    users = current_rows(raw, "users", "user_id", USER_INTS, ("signup_at", "updated_at"))
+    trades = _completed_trades(raw)
+    events = valid_events(raw)
+    rows = []
+    for lid, item in listings.items():
+        created = item["created_at"]
+        seller = item["seller_id"]
+        prior = sum(
+            1 for o in listings.values() if o["seller_id"] == seller and o["created_at"] < created
+        )
+        prior_trades = sum(
+            1 for t in trades if t["seller_id"] == seller and t["completed_at"] < created
+        )
+        signup = users.get(seller, {}).get("signup_at")
+        age = math.floor((created - signup).total_seconds() / 86400) if signup else None
+        window = [
+            e
+            for e in events
+            if e["listing_id"] == lid and created <= e["event_at"] < created + timedelta(hours=72)
+        ]
+        views = sum(e["event_name"] == "listing_view" for e in window)
+        chats = sum(e["event_name"] == "chat_start" for e in window)
+        rows.append(
+            (
+                lid,
+                created,
+                item["category_id"],
+                item["region_id"],
+                first_price[lid][1],
+                prior,
+                prior_trades,
+                age,
+                views,
+                chats,
+            )
+        )
+    return sorted(rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,109 @@ def test_published_file_is_read_only_and_names_its_publish(
     [(publish_id, tables)] = query(db, "select publish_id, table_count from marts.publish_manifest")
     assert len(publish_id) == 32 and tables >= 4
     assert not list(data_dir.glob(".analytics.duckdb.*"))  # no debris left by the swap
+
+
+def _close(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return a == b
+
+
+def _rows_match(published: list[tuple], expected: list[tuple]) -> bool:
+    return len(published) == len(expected) and all(
+        len(p) == len(e) and all(_close(x, y) for x, y in zip(p, e, strict=True))
+        for p, e in zip(published, expected, strict=True)
+    )
+
+
+def test_retention_cohorts_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select cohort_week, weeks_since_signup, cohort_users, active_users, retention_rate "
+        "from marts.fct_retention_cohorts order by 1, 2",
+    )
+    assert published and _rows_match(published, oracle.retention(sample_raw_dir))
+
+
+def test_experiment_results_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select experiment_id, variant, assigned_users, converted_users, conversion_rate, "
+        "lift_vs_control, p_value, srm_p_value from marts.fct_experiment_results order by 1, 2",
+    )
+    assert published and _rows_match(published, oracle.experiments(sample_raw_dir))
+
+
+def test_incident_impact_equals_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select incident_id, actual_trades, actual_gmv_krw, baseline_trades, baseline_gmv_krw, "
+        "estimated_lost_trades, estimated_lost_gmv_krw from marts.fct_incident_impact order by 1",
+    )
+    assert published and _rows_match(published, oracle.incidents(sample_raw_dir))
+
+
+def test_moderation_training_set_equals_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select target_type, target_id, text, label, split from ml.moderation_training_set",
+    )
+    expected = oracle.moderation_labels(sample_raw_dir)
+    assert {(t, i): (text, label) for t, i, text, label, _ in published} == expected
+    splits = [split for *_, split in published]
+    assert set(splits) <= {"train", "valid", "test"}
+    assert splits.count("train") > len(splits) / 2
+
+
+def test_listing_features_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select listing_id, created_at, category_id, region_id, price_krw, seller_prior_listings, "
+        "seller_prior_completed_trades, seller_account_age_days, views_72h, chats_72h "
+        "from ml.listing_popularity_features order by 1",
+    )
+    assert published == oracle.listing_features(sample_raw_dir)
+
+
+def test_seller_key_is_a_keyed_pseudonym_equal_for_equal_sellers(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    data_dir, _ = sample_build
+    keys = dict(
+        query(
+            data_dir / "analytics.duckdb",
+            "select listing_id, seller_key from ml.listing_popularity_features",
+        )
+    )
+    sellers = {
+        row[0]: row[1]
+        for row in oracle.current_rows(
+            sample_raw_dir,
+            "listings",
+            "listing_id",
+            oracle.LISTING_INTS,
+            ("created_at", "updated_at"),
+        ).items()
+        for row in [(row[0], row[1]["seller_id"])]
+    }
+    by_seller: dict[int, set[str]] = {}
+    for listing, key in keys.items():
+        by_seller.setdefault(sellers[listing], set()).add(key)
+        assert str(sellers[listing]) not in key
+    assert all(len(found) == 1 for found in by_seller.values())
+    assert len({next(iter(found)) for found in by_seller.values()}) == len(by_seller)

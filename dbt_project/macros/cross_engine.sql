@@ -56,3 +56,67 @@
     from {{ relation }}
     qualify row_number() over (partition by {{ key }} order by {{ order_by }}) = 1
 {%- endmacro %}
+
+
+{#
+    Keyed pseudonym of an identifier (HMAC-SHA256 with DONGNE_PII_SALT). On DuckDB the
+    key is read by a UDF from the environment, so it never appears in compiled SQL.
+#}
+{% macro keyed_hash(expr) -%}
+    {{ return(adapter.dispatch('keyed_hash', 'dongne')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__keyed_hash(expr) -%}
+    dongne_keyed_hash(cast({{ expr }} as varchar))
+{%- endmacro %}
+
+{% macro spark__keyed_hash(expr) -%}
+    {#- Spark: the same HMAC, registered as a session UDF by the job that starts Spark. -#}
+    dongne_keyed_hash(cast({{ expr }} as string))
+{%- endmacro %}
+
+
+{# Two-sided p-value of a standard normal statistic. #}
+{% macro normal_two_sided_p_value(z) -%}
+    dongne_normal_two_sided_p(cast({{ z }} as double))
+{%- endmacro %}
+
+
+{# Upper-tail probability of a chi-square statistic with df degrees of freedom. #}
+{% macro chi_square_p_value(statistic, df) -%}
+    dongne_chi2_sf(cast({{ statistic }} as double), cast({{ df }} as bigint))
+{%- endmacro %}
+
+
+{# A stable bucket 0 .. buckets-1 of a text key (first 32 bits of its md5). #}
+{% macro stable_bucket(expr, buckets) -%}
+    {{ return(adapter.dispatch('stable_bucket', 'dongne')(expr, buckets)) }}
+{%- endmacro %}
+
+{% macro duckdb__stable_bucket(expr, buckets) -%}
+    (cast(('0x' || left(md5({{ expr }}), 8)) as bigint) % {{ buckets }})
+{%- endmacro %}
+
+{% macro spark__stable_bucket(expr, buckets) -%}
+    (cast(conv(substr(md5({{ expr }}), 1, 8), 16, 10) as bigint) % {{ buckets }})
+{%- endmacro %}
+
+
+{# Split a delimited text into rows: one row per item, in a column named `item`. #}
+{% macro split_to_rows(relation, key_columns, text_column, delimiter) -%}
+    {{ return(adapter.dispatch('split_to_rows', 'dongne')(relation, key_columns, text_column, delimiter)) }}
+{%- endmacro %}
+
+{% macro duckdb__split_to_rows(relation, key_columns, text_column, delimiter) -%}
+    select
+        {% for column in key_columns %}{{ column }},{% endfor %}
+        unnest(string_split({{ text_column }}, '{{ delimiter }}')) as item
+    from {{ relation }}
+{%- endmacro %}
+
+{% macro spark__split_to_rows(relation, key_columns, text_column, delimiter) -%}
+    select
+        {% for column in key_columns %}{{ column }},{% endfor %}
+        explode(split({{ text_column }}, '{{ delimiter }}')) as item
+    from {{ relation }}
+{%- endmacro %}

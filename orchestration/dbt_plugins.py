@@ -1,0 +1,66 @@
+"""A dbt-duckdb plugin: functions the models call that DuckDB does not have.
+
+- `dongne_keyed_hash(text)`: HMAC-SHA256 keyed with DONGNE_PII_SALT, read here from the
+  environment so that the salt never appears in compiled SQL, dbt's logs or target/.
+- `dongne_normal_two_sided_p(z)`: two-sided p-value of a standard normal statistic.
+- `dongne_chi2_sf(x, df)`: chi-square survival function (the goodness-of-fit p-value).
+
+The statistics come from scipy, exact to double precision. Models reach these through
+the `keyed_hash`, `normal_two_sided_p_value` and `chi_square_p_value` macros, which
+dispatch per engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+from duckdb import DuckDBPyConnection
+from scipy import stats
+
+from orchestration.settings import load_settings
+
+
+def keyed_hash(value: str | None, salt: str) -> str | None:
+    """The pseudonym of `value`: equal for equal values, not reversible without the salt."""
+    if value is None:
+        return None
+    return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def normal_two_sided_p(z: float | None) -> float | None:
+    if z is None or math.isnan(z):
+        return None
+    return float(2.0 * stats.norm.sf(abs(z)))
+
+
+def chi2_sf(statistic: float | None, degrees_of_freedom: int | None) -> float | None:
+    if statistic is None or degrees_of_freedom is None or degrees_of_freedom < 1:
+        return None
+    if math.isnan(statistic):
+        return None
+    return float(stats.chi2.sf(statistic, degrees_of_freedom))
+
+
+class Plugin(BasePlugin):
+    def configure_connection(self, conn: DuckDBPyConnection) -> None:
+        salt = load_settings().pii_salt
+        conn.create_function(
+            "dongne_keyed_hash",
+            lambda value: keyed_hash(value, salt),
+            ["VARCHAR"],
+            "VARCHAR",
+            side_effects=False,
+        )
+        conn.create_function(
+            "dongne_normal_two_sided_p",
+            normal_two_sided_p,
+            ["DOUBLE"],
+            "DOUBLE",
+            side_effects=False,
+        )
+        conn.create_function(
+            "dongne_chi2_sf", chi2_sf, ["DOUBLE", "BIGINT"], "DOUBLE", side_effects=False
+        )
