@@ -156,6 +156,14 @@ def build(settings: Settings) -> int:
     print("\nLanded raw rows (received = loaded + quarantined):")
     for source, received, loaded, quarantined in landing_counts(result):
         print(f"  {source:<28} {received:>9,} = {loaded:>9,} + {quarantined:>6,}")
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.to_user_string() == "moderation_classifier":
+            metadata = materialization.metadata
+            print(
+                f"\nModeration classifier: macro F1 {metadata['macro_f1'].value:.3f} on "
+                f"{metadata['test_rows'].value} test rows ({metadata['model_path'].value})"
+            )
     print_summary(settings)
     return 0
 

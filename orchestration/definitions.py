@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import Definitions
 
 from orchestration.assets.ingest import ingest_assets
+from orchestration.assets.ml import moderation_classifier
 from orchestration.assets.publish import analytics_db
 from orchestration.assets.transform import dongne_dbt_models
 from orchestration.resources import PlatformResource, dbt_resource
@@ -15,7 +16,7 @@ from orchestration.settings import Settings, load_settings
 def build_definitions(settings: Settings) -> Definitions:
     """The code location, pointed at `settings`' raw and data directories."""
     return Definitions(
-        assets=[*ingest_assets, dongne_dbt_models, analytics_db],
+        assets=[*ingest_assets, dongne_dbt_models, analytics_db, moderation_classifier],
         jobs=[build_everything_job],
         schedules=[daily_build_schedule],
         resources={
