@@ -120,3 +120,21 @@
         explode(split({{ text_column }}, '{{ delimiter }}')) as item
     from {{ relation }}
 {%- endmacro %}
+
+
+{# The median of a numeric expression (an aggregate). #}
+{% macro median(expr) -%}
+    {{ return(adapter.dispatch('median', 'dongne')(expr)) }}
+{%- endmacro %}
+
+{% macro default__median(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+{% macro duckdb__median(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro spark__median(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}

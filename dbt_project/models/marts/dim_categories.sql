@@ -1,0 +1,10 @@
+with
+
+categories as (
+    select * from {{ ref('stg_reference__categories') }}
+)
+
+select
+    category_id,
+    category_name
+from categories

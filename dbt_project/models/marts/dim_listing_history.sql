@@ -1,0 +1,41 @@
+with
+
+versions as (
+    select * from {{ ref('stg_dongne_db__listings') }}
+),
+
+-- SCD type 2 from the change exports: each exported version is valid from its updated_at
+-- until the next version's updated_at (the last one has no end).
+ordered as (
+    select
+        *,
+        lead(updated_at) over (
+            partition by listing_id
+            order by updated_at, source_file_date, source_file, source_line
+        ) as next_updated_at,
+        row_number() over (
+            partition by listing_id
+            order by updated_at desc nulls last, source_file_date desc, source_file desc, source_line desc
+        ) = 1 as is_current
+    from versions
+)
+
+select
+    {{ dbt.hash(dbt.concat([
+        dbt.cast('listing_id', api.Column.translate_type('string')), "'|'",
+        'source_file', "'|'",
+        dbt.cast('source_line', api.Column.translate_type('string'))
+    ])) }} as listing_version_id,
+    listing_id,
+    seller_id,
+    category_id,
+    region_id,
+    title,
+    price_krw,
+    listing_status,
+    created_at,
+    updated_at as valid_from,
+    next_updated_at as valid_to,
+    is_current,
+    source_file
+from ordered

@@ -1,0 +1,36 @@
+with
+
+versions as (
+    select * from {{ ref('stg_dongne_db__users') }}
+),
+
+-- SCD type 2 from the change exports (no personal data: staging dropped it).
+ordered as (
+    select
+        *,
+        lead(updated_at) over (
+            partition by user_id
+            order by updated_at, source_file_date, source_file, source_line
+        ) as next_updated_at,
+        row_number() over (
+            partition by user_id
+            order by updated_at desc nulls last, source_file_date desc, source_file desc, source_line desc
+        ) = 1 as is_current
+    from versions
+)
+
+select
+    {{ dbt.hash(dbt.concat([
+        dbt.cast('user_id', api.Column.translate_type('string')), "'|'",
+        'source_file', "'|'",
+        dbt.cast('source_line', api.Column.translate_type('string'))
+    ])) }} as user_version_id,
+    user_id,
+    region_id,
+    signup_at,
+    user_status,
+    updated_at as valid_from,
+    next_updated_at as valid_to,
+    is_current,
+    source_file
+from ordered
