@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql install manifest sample lint clean
+.PHONY: run test dev docs sql metrics install manifest sample lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ docs: install manifest
 # One read-only query on the published database: make sql Q="select ..."
 sql: install
 	$(BIN)/python -m orchestration.cli sql "$(Q)"
+
+# The semantic layer (MetricFlow): make metrics M="dau,gmv" G="metric_time__week"
+M ?= dau,wau,mau,completed_trades,gmv,buyer_conversion
+G ?= metric_time__day
+metrics: install manifest
+	$(BIN)/python -m orchestration.cli mf query --metrics $(M) --group-by $(G) --order $(G)
 
 # Regenerate the committed sample (deterministic: the same files every time).
 sample: install

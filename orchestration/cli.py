@@ -218,6 +218,21 @@ def run_query(settings: Settings, query: str | None) -> None:
             raise UserError(str(error).splitlines()[0]) from error
 
 
+def metricflow_command(settings: Settings, mf_args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`mf <args>` as it must run: in the dbt project, with the platform's paths."""
+    use_venv_tools()
+    env = {**os.environ, **settings.dbt_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    return [str(Path(sys.executable).parent / "mf"), *mf_args], env
+
+
+def run_metricflow(settings: Settings, mf_args: list[str]) -> int:
+    """The semantic layer's CLI (MetricFlow) against the warehouse built by `make run`."""
+    if not settings.warehouse_path.exists():
+        raise UserError("no warehouse yet: run `make run` first.")
+    command, env = metricflow_command(settings, mf_args or ["list", "metrics"])
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, check=False).returncode
+
+
 def serve_docs(settings: Settings, port: int = 8080) -> int:
     """Generate the dbt docs site against the built warehouse and serve it locally."""
     if not settings.warehouse_path.exists():
@@ -253,9 +268,12 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m orchestration.cli", description=__doc__.splitlines()[0]
     )
     parser.add_argument(
-        "command", choices=["prepare", "build", "summary", "dagster-home", "docs", "sql"]
+        "command", choices=["prepare", "build", "summary", "dagster-home", "docs", "sql", "mf"]
     )
     parser.add_argument("query", nargs="?", help="with `sql`: the query to run on analytics.duckdb")
+    parser.add_argument(
+        "mf_args", nargs=argparse.REMAINDER, help="with `mf`: MetricFlow's arguments"
+    )
     args = parser.parse_args(argv)
     os.chdir(REPO_ROOT)
     try:
@@ -278,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve_docs(settings)
         elif args.command == "sql":
             run_query(settings, args.query)
+        elif args.command == "mf":
+            return run_metricflow(settings, [a for a in [args.query, *args.mf_args] if a])
     except (UserError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

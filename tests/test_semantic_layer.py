@@ -1,0 +1,63 @@
+"""Metrics defined once: MetricFlow's numbers equal the published marts'."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from datetime import date
+from pathlib import Path
+
+from dagster import ExecuteInProcessResult
+
+from orchestration.cli import metricflow_command
+from orchestration.settings import DBT_PROJECT_DIR
+from tests.conftest import query, settings_for
+
+
+def test_metricflow_daily_kpis_equal_the_marts(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    data_dir, _ = sample_build
+    out = tmp_path / "metrics.csv"
+    command, env = metricflow_command(
+        settings_for(sample_raw_dir, data_dir),
+        [
+            "query",
+            "--metrics",
+            "dau,wau,mau,completed_trades,gmv",
+            "--group-by",
+            "metric_time__day",
+            "--order",
+            "metric_time__day",
+            "--csv",
+            str(out),
+        ],
+    )
+    ran = subprocess.run(
+        command,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    with out.open() as handle:
+        rows = {
+            date.fromisoformat(row["metric_time__day"][:10]): row for row in csv.DictReader(handle)
+        }
+    marts = query(
+        data_dir / "analytics.duckdb",
+        """
+        select a.activity_date, a.dau, a.wau, a.mau, m.completed_trades, m.gmv_krw
+        from marts.fct_daily_active_users as a
+        inner join marts.fct_daily_marketplace as m on a.activity_date = m.kpi_date
+        order by 1
+    """,
+    )
+    assert marts
+    for day, dau, wau, mau, trades, gmv in marts:
+        row = rows[day]
+        assert (int(row["dau"]), int(row["wau"]), int(row["mau"])) == (dau, wau, mau), day
+        assert int(row["completed_trades"] or 0) == trades and int(float(row["gmv"] or 0)) == gmv
