@@ -14,12 +14,16 @@ Users 1, 2, 3 and a logged-out device d3, over KST days 2026-03-01 .. 03-03:
   e8  user 3  03-03 20:00: session G
 
 Active users: 03-01 {1, 2}; 03-02 {2}; 03-03 {1, 3}.
+
+The same delivery carries an experiment, an incident, moderation labels and listings, so
+that every contract table has values worked out by hand (in each test's comments).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,11 +105,12 @@ def make_raw(raw: Path) -> None:
         )
         + "\n",
     )
+    signups = {1: "2026-02-20 10:00:00", 2: "2026-02-20 10:00:00", 3: "2026-03-02 09:00:00"}
     users = (
         "user_id,nickname,email,phone,region_id,signup_at,status,updated_at\n"
         + "\n".join(
-            f"{uid},닉네임{uid},u{uid}@example.kr,010-0000-000{uid},1,2026-02-20 10:00:00,active,"
-            "2026-02-20 10:00:00"
+            f"{uid},닉네임{uid},u{uid}@example.kr,010-0000-000{uid},1,{signups[uid]},active,"
+            f"{signups[uid]}"
             for uid in (1, 2, 3)
         )
         + "\n"
@@ -147,6 +152,32 @@ def make_raw(raw: Path) -> None:
     write(
         raw / "db/trades/2026-03-04.csv",
         trade_header + "103,12,2,1,1000,canceled,2026-03-03 12:00:00,2026-03-03 12:00:00\n",
+    )
+    write(
+        raw / "reference/experiments.csv",
+        "experiment_id,name,control_variant,variants,started_at,ended_at,primary_metric\n"
+        "exp1,배너,control,control:0.5;treatment:0.5,2026-03-01 00:00:00,2026-03-04 00:00:00,"
+        "buyer_conversion\n",
+    )
+    write(
+        raw / "db/experiment_assignments/2026-03-01.csv",
+        "experiment_id,user_id,variant,assigned_at\n"
+        "exp1,1,control,2026-03-01 08:00:00\n"
+        "exp1,2,treatment,2026-03-01 09:00:00\n"
+        "exp1,3,treatment,2026-03-01 10:00:00\n",
+    )
+    write(
+        raw / "reference/incidents.csv",
+        "incident_id,started_at,ended_at,description\n"
+        "INC-1,2026-03-03 23:00:00,2026-03-04 00:30:00,결제 장애\n",
+    )
+    write(
+        raw / "db/moderation_labels/2026-03-02.csv",
+        "label_id,target_type,target_id,label,source,labeled_at\n"
+        "1,listing,10,ok,human,2026-03-02 10:00:00\n"
+        "2,listing,10,spam,human,2026-03-02 10:00:00\n"
+        "3,listing,10,fraud,model,2026-03-02 11:00:00\n"
+        "4,listing,99,spam,human,2026-03-02 11:00:00\n",
     )
     write(
         raw / "reference/regions.csv",
@@ -267,3 +298,76 @@ def test_published_database_holds_only_marts_and_ml_without_personal_data(
     assert not columns & {"nickname", "email", "phone"}
     text = query(db, "select string_agg(session_id || device_id, '') from marts.fct_sessions")[0][0]
     assert "@example.kr" not in text and "닉네임" not in text
+
+
+def test_retention_cohorts_by_hand(handmade: tuple[Path, Path]) -> None:
+    # Calendar 03-01 (Sun) .. 03-03 (Tue): cohort weeks 02-23 and 03-02. Users 1 and 2
+    # signed up on 02-20 (week 02-16: outside); user 3 on 03-02, active 03-03: week 0.
+    _, db = handmade
+    rows = query(
+        db,
+        "select cohort_week::varchar, weeks_since_signup, cohort_users, active_users, "
+        "retention_rate from marts.fct_retention_cohorts order by 1, 2",
+    )
+    assert rows == [("2026-03-02", 0, 1, 1, 1.0)]
+
+
+def test_experiment_results_by_hand(handmade: tuple[Path, Path]) -> None:
+    # Control {1}: no purchase. Treatment {2, 3}: 2 bought trade 100 (03-02), 3 bought 102
+    # (03-03 23:59:59); 3's trade 101 was cancelled. Rates 0 and 1; the control rate is 0,
+    # so no lift. Pooled rate 2/3, se = sqrt(2/3 * 1/3 * (1/2 + 1/1)) = sqrt(1/3),
+    # z = sqrt(3), p = erfc(sqrt(3) / sqrt(2)). SRM: 1 vs 2 against 1.5 each: chi-square
+    # 1/3 with 1 degree of freedom, p = erfc(sqrt(1/6)).
+    _, db = handmade
+    control, treatment = query(
+        db,
+        "select variant, assigned_users, converted_users, conversion_rate, lift_vs_control, "
+        "p_value, srm_p_value from marts.fct_experiment_results order by variant",
+    )
+    srm = math.erfc(math.sqrt(1 / 6))
+    assert control[:6] == ("control", 1, 0, 0.0, None, None)
+    assert treatment[:5] == ("treatment", 2, 2, 1.0, None)
+    assert math.isclose(treatment[5], math.erfc(math.sqrt(1.5)), rel_tol=1e-12)
+    assert math.isclose(control[6], srm, rel_tol=1e-12)
+    assert math.isclose(treatment[6], srm, rel_tol=1e-12)
+
+
+def test_incident_impact_by_hand(handmade: tuple[Path, Path]) -> None:
+    # W = [03-03 23:00, 03-04 00:30): trade 102 at 23:59:59 (7,000). The four earlier
+    # weeks hold no trades: baseline 0, so the "lost" figures are negative.
+    _, db = handmade
+    rows = query(
+        db,
+        "select incident_id, actual_trades, actual_gmv_krw, baseline_trades, baseline_gmv_krw, "
+        "estimated_lost_trades, estimated_lost_gmv_krw from marts.fct_incident_impact",
+    )
+    assert rows == [("INC-1", 1, 7000, 0.0, 0.0, -1.0, -7000.0)]
+
+
+def test_moderation_training_set_by_hand(handmade: tuple[Path, Path]) -> None:
+    # Listing 10: ok (id 1) and spam (id 2) at the same second: spam; the model's fraud is
+    # ignored. Listing 99 does not exist: left out. The current (03-02) version has no
+    # description, which counts as empty.
+    _, db = handmade
+    rows = query(db, "select target_type, target_id, text, label from ml.moderation_training_set")
+    assert rows == [("listing", 10, "의자, 원목\n", "spam")]
+
+
+def test_listing_features_by_hand(handmade: tuple[Path, Path]) -> None:
+    # Seller 1 (signed up 02-20 10:00) posted 12 on 02-27 10:00 and 10 on 03-01 10:00;
+    # seller 2 (02-20 10:00) posted 11 on 03-02 11:00. Listing 10's first version cost
+    # 10,000 (then 8,000). No trade completed before any listing; no listing_view events.
+    _, db = handmade
+    rows = query(
+        db,
+        "select listing_id, price_krw, seller_prior_listings, seller_prior_completed_trades, "
+        "seller_account_age_days, views_72h, chats_72h "
+        "from ml.listing_popularity_features order by 1",
+    )
+    assert rows == [
+        (10, 10000, 1, 0, 9, 0, 0),  # 9 days exactly
+        (11, 5000, 0, 0, 10, 0, 0),  # 10 days and an hour: 10
+        (12, 3000, 0, 0, 7, 0, 0),
+    ]
+    keys = dict(query(db, "select listing_id, seller_key from ml.listing_popularity_features"))
+    assert keys[10] == keys[12] != keys[11]
