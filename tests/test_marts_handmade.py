@@ -371,3 +371,64 @@ def test_listing_features_by_hand(handmade: tuple[Path, Path]) -> None:
     ]
     keys = dict(query(db, "select listing_id, seller_key from ml.listing_popularity_features"))
     assert keys[10] == keys[12] != keys[11]
+
+
+def test_daily_sessions_by_hand(handmade: tuple[Path, Path]) -> None:
+    # 03-01: sessions A (1,800 s, 2 events), B, C (0 s, 1 event): mean 600 s, median 0,
+    # 4/3 events; users 1 and 2. 03-02: D (user 2) and E (logged out). 03-03: F and G.
+    _, db = handmade
+    rows = query(
+        db,
+        "select session_date::varchar, sessions, users_with_sessions, logged_out_sessions, "
+        "avg_duration_seconds, median_duration_seconds, avg_events_per_session "
+        "from marts.fct_daily_sessions order by 1",
+    )
+    assert rows[0][:6] == ("2026-03-01", 3, 2, 0, 600.0, 0.0)
+    assert math.isclose(rows[0][6], 4 / 3)
+    assert rows[1:] == [
+        ("2026-03-02", 2, 1, 1, 0.0, 0.0, 1.0),
+        ("2026-03-03", 2, 2, 0, 0.0, 0.0, 1.0),
+    ]
+
+
+def test_signup_funnel_by_hand(handmade: tuple[Path, Path]) -> None:
+    # User 1: listing 12 on 02-27, sold in trade 100 on 03-02 15:00. User 2: listing 11 on
+    # 03-02 11:00, bought in trade 100. User 3 (signed up 03-02 09:00): bought trade 102 on
+    # 03-03 23:59:59 (101 was cancelled). Nobody started a chat.
+    _, db = handmade
+    rows = query(
+        db,
+        "select user_id, first_listing_at::varchar, first_chat_at, first_trade_at::varchar, "
+        "reached_listing, reached_chat, reached_trade from marts.fct_signup_funnel order by 1",
+    )
+    assert rows == [
+        (1, "2026-02-27 10:00:00", None, "2026-03-02 15:00:00", True, False, True),
+        (2, "2026-03-02 11:00:00", None, "2026-03-02 15:00:00", True, False, True),
+        (3, None, None, "2026-03-03 23:59:59", False, False, True),
+    ]
+
+
+def test_segment_kpis_and_user_dimension_by_hand(handmade: tuple[Path, Path]) -> None:
+    # One region and one category: the segment rows are the daily marketplace rows.
+    # User 1: active 03-01 and 03-03, posted listings 10 and 12, sold trades 100 and 102.
+    _, db = handmade
+    segments = query(
+        db,
+        "select kpi_date::varchar, region_id, category_id, listings_created, completed_trades, "
+        "gmv_krw from marts.fct_daily_marketplace_by_segment order by 1",
+    )
+    assert segments == [
+        ("2026-03-01", 1, 1, 1, 0, 0),
+        ("2026-03-02", 1, 1, 1, 1, 8000),
+        ("2026-03-03", 1, 1, 0, 1, 7000),
+    ]
+    users = query(
+        db,
+        "select user_id, active_days, listings_created, completed_purchases, completed_sales, "
+        "cohort_week::varchar from marts.dim_users order by 1",
+    )
+    assert users == [
+        (1, 2, 2, 0, 2, "2026-02-16"),
+        (2, 2, 1, 1, 0, "2026-02-16"),
+        (3, 1, 0, 1, 0, "2026-03-02"),
+    ]
