@@ -13,14 +13,7 @@ completed_trades as (
 ),
 
 first_prices as (
-    select
-        listing_id,
-        price_krw as first_price_krw
-    from versions
-    qualify row_number() over (
-            partition by listing_id
-            order by updated_at asc nulls last, source_file_date asc, source_file asc, source_line asc
-        ) = 1
+    select * from {{ ref('int_listings_first_version') }}
 ),
 
 version_counts as (

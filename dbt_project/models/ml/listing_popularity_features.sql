@@ -4,8 +4,8 @@ listings as (
     select * from {{ ref('int_listings_current') }}
 ),
 
-listing_versions as (
-    select * from {{ ref('stg_dongne_db__listings') }}
+first_versions as (
+    select * from {{ ref('int_listings_first_version') }}
 ),
 
 users as (
@@ -19,18 +19,6 @@ completed_trades as (
 events as (
     select * from {{ ref('int_events_dated') }}
     where event_name in ('listing_view', 'chat_start') and listing_id is not null
-),
-
--- The price as first exported: what a model would have seen at posting time.
-first_versions as (
-    select
-        listing_id,
-        price_krw
-    from listing_versions
-    qualify row_number() over (
-            partition by listing_id
-            order by updated_at asc nulls last, source_file_date asc, source_file asc, source_line asc
-        ) = 1
 ),
 
 prior_listings as (
@@ -79,7 +67,7 @@ final as (
         listings.category_id,
         listings.region_id,
         {{ keyed_hash('listings.seller_id') }} as seller_key,
-        first_versions.price_krw,
+        first_versions.first_price_krw as price_krw,
         prior_listings.seller_prior_listings,
         prior_trades.seller_prior_completed_trades,
         floor({{ seconds_between('users.signup_at', 'listings.created_at') }} / 86400) as seller_account_age_days,
