@@ -390,15 +390,13 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
         try:
             data = read_bytes(path)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile):
-            _quarantine_file(
+            _reject_file(
                 con,
-                "events",
+                report,
                 relative,
                 "unreadable_file",
                 "not a readable (gzip) file: truncated or corrupt",
             )
-            report.rows_received += 1
-            report.rejected_files[relative] = "unreadable_file"
             continue
         expected = count_lines(data)
         readable = readable_copy(path, data, scratch)
@@ -414,9 +412,7 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
                     rejects_table = 'rej_errors', rejects_scan = 'rej_scans')
             """)
         except duckdb.Error as error:
-            _quarantine_file(con, "events", relative, "unreadable_file", str(error).splitlines()[0])
-            report.rows_received += 1
-            report.rejected_files[relative] = "unreadable_file"
+            _reject_file(con, report, relative, "unreadable_file", str(error).splitlines()[0])
             continue
         _number_accepted_rows(con, "file_lines", first_line=1)
         con.execute(
@@ -605,9 +601,7 @@ def _land_csv_file(
     try:
         header = read_header(path)
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
-        _quarantine_file(con, spec.source, relative, "unreadable_file", str(error))
-        report.rows_received += 1
-        report.rejected_files[relative] = f"unreadable: {error}"
+        _reject_file(con, report, relative, "unreadable_file", str(error), f"unreadable: {error}")
         return
     missing = [column for column in spec.columns if column not in header]
     extra = [column for column in header if column not in spec.columns]
@@ -616,9 +610,14 @@ def _land_csv_file(
     file_date = path.name.split(".")[0] if spec.folder == "db" else None
     _reset_rejects(con)
     if not header:
-        report.rejected_files[relative] = "empty file: no header row"
-        _quarantine_file(con, spec.source, relative, "missing_columns", "empty file: no header row")
-        report.rows_received += 1
+        _reject_file(
+            con,
+            report,
+            relative,
+            "missing_columns",
+            "empty file: no header row",
+            "empty file: no header row",
+        )
         return
     header_columns = ", ".join(f"'{sql_text(name)}': 'VARCHAR'" for name in header)
     try:
@@ -631,9 +630,7 @@ def _land_csv_file(
                 store_rejects = true, rejects_table = 'rej_errors', rejects_scan = 'rej_scans')
         """)
     except duckdb.Error as error:
-        _quarantine_file(con, spec.source, relative, "unreadable_file", str(error).splitlines()[0])
-        report.rows_received += 1
-        report.rejected_files[relative] = "unreadable_file"
+        _reject_file(con, report, relative, "unreadable_file", str(error).splitlines()[0])
         return
     _number_accepted_rows(con, "file_rows", first_line=2)
     received = con.execute("select count(*) from file_rows").fetchone()[0]
@@ -675,12 +672,22 @@ def _land_csv_file(
 # --------------------------------------------------------------------------------------
 
 
-def _quarantine_file(
-    con: duckdb.DuckDBPyConnection, source: str, file: str, reason: str, detail: str
+def _reject_file(
+    con: duckdb.DuckDBPyConnection,
+    report: LandingReport,
+    file: str,
+    reason: str,
+    detail: str,
+    summary: str | None = None,
 ) -> None:
+    """A file that cannot be read as rows: one quarantine row for the whole file, counted
+    as one received row so that received = loaded + quarantined still holds."""
     con.execute(
-        "insert into quarantine values (?, ?, null, ?, ?, null)", [source, file, reason, detail]
+        "insert into quarantine values (?, ?, null, ?, ?, null)",
+        [report.source, file, reason, detail],
     )
+    report.rows_received += 1
+    report.rejected_files[file] = summary or reason
 
 
 def _finish_quarantine(

@@ -50,11 +50,21 @@
 {%- endmacro %}
 
 
+{#
+    SOURCES.md's order of a row's versions: by updated_at, a tie going to the later
+    export file, then the later line. 'desc' puts the current state first.
+#}
+{% macro version_order(direction='asc') -%}
+    updated_at {{ direction }} nulls last, source_file_date {{ direction }}, source_file {{ direction }},
+    source_line {{ direction }}
+{%- endmacro %}
+
+
 {# Latest version of each row: SOURCES.md's "current state". #}
-{% macro latest_version(relation, key, order_by) -%}
+{% macro current_state(relation, key) -%}
     select *
     from {{ relation }}
-    qualify row_number() over (partition by {{ key }} order by {{ order_by }}) = 1
+    qualify row_number() over (partition by {{ key }} order by {{ version_order('desc') }}) = 1
 {%- endmacro %}
 
 

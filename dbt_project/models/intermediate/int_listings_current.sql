@@ -6,8 +6,7 @@ versions as (
 
 -- Current state: the version with the latest updated_at; a tie goes to the later file.
 current_state as (
-    {{ latest_version('versions', 'listing_id',
-        'updated_at desc nulls last, source_file_date desc, source_file desc, source_line desc') }}
+    {{ current_state('versions', 'listing_id') }}
 )
 
 select * from current_state

@@ -11,7 +11,7 @@ first_versions as (
     from versions
     qualify row_number() over (
             partition by listing_id
-            order by updated_at asc nulls last, source_file_date asc, source_file asc, source_line asc
+            order by {{ version_order('asc') }}
         ) = 1
 )
 

@@ -11,11 +11,11 @@ ordered as (
         *,
         lead(updated_at) over (
             partition by listing_id
-            order by updated_at, source_file_date, source_file, source_line
+            order by {{ version_order('asc') }}
         ) as next_updated_at,
         row_number() over (
             partition by listing_id
-            order by updated_at desc nulls last, source_file_date desc, source_file desc, source_line desc
+            order by {{ version_order('desc') }}
         ) = 1 as is_current
     from versions
 )
