@@ -105,16 +105,25 @@ QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}
 
 
 def run_build(
-    settings: Settings, instance: DagsterInstance, quiet: bool = True
+    settings: Settings,
+    instance: DagsterInstance,
+    quiet: bool = True,
+    partitions: tuple[str, str] | None = None,
 ) -> ExecuteInProcessResult:
-    """Run the `build_everything` job in this process against `settings`' directories."""
+    """Run the `build_everything` job in this process against `settings`' directories:
+    every delivery (a backfill of all partitions, as one run), or the `partitions` range."""
     prepare_dbt_manifest()
     use_venv_tools()
     from orchestration.definitions import build_definitions
+    from orchestration.partitions import full_range_tags, range_tags
 
     job = build_definitions(settings).resolve_job_def("build_everything")
+    tags = full_range_tags() if partitions is None else range_tags(*partitions)
     return job.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG if quiet else None
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET_RUN_CONFIG if quiet else None,
+        tags=tags,
     )
 
 
@@ -183,9 +192,10 @@ def print_summary(settings: Settings) -> None:
         print(f"  {name:<40} {rows:>9,} rows")
     con.close()
     quarantine = settings.lake_dir / "quarantine"
-    if any(quarantine.glob("*/*.parquet")):
+    if any(quarantine.glob("**/*.parquet")):
         reasons = duckdb.sql(f"""
-            select source, reason, count(*) from read_parquet('{quarantine}/*/*.parquet')
+            select source, reason, count(*)
+            from read_parquet('{quarantine}/**/*.parquet', union_by_name = true)
             group by all order by 1, 2
         """).fetchall()
         print("\nQuarantined raw rows (by source and reason):")
@@ -193,7 +203,7 @@ def print_summary(settings: Settings) -> None:
             print("  none")
         for source, reason, count in reasons:
             print(f"  {source:<24} {reason:<26} {count:>7,}")
-        print(f"  details: {quarantine}/<source>/*.parquet (file, line, reason, raw text)")
+        print(f"  details: {quarantine}/<source>/**/*.parquet (file, line, reason, raw text)")
     print(f"\nAnalytics database : {path}")
     print(
         f"  open it read-only: duckdb -readonly {path}   (or duckdb.connect(path, read_only=True))"

@@ -5,17 +5,22 @@ Dagster, so ingestion can be tested (and run) without an orchestrator. DuckDB re
 every file as it was delivered (`read_csv`; plain or gzip), validation is SQL, and
 nothing iterates over rows in Python.
 
-Lake layout under `<DONGNE_DATA_DIR>/lake`:
+Lake layout under `<DONGNE_DATA_DIR>/lake`, one folder per *delivery* (the raw
+day folder of events, the day file of a database export) so that a new delivery is
+landed without touching the others:
 
-    events/event_date=YYYY-MM-DD/*.parquet   valid event lines, every delivered copy
-    db/<table>/*.parquet                      every valid version from every export file
-    reference/<name>/*.parquet                the reference table as delivered
-    quarantine/<source>/*.parquet             rejected lines and rows, with file, line, reason
+    events/<delivery>/event_date=YYYY-MM-DD/*.parquet   valid event lines, every copy
+    events/_schema.parquet                              the columns, for an empty lake
+    db/<table>/<delivery>/data.parquet                  every valid version of that day's file
+    db/<table>/_schema.parquet
+    reference/<name>/data.parquet                       the reference table as delivered
+    quarantine/<source>/[<delivery>/]data.parquet       rejected lines and rows, with reason
 
-Each source directory is rebuilt whole and swapped in with a rename, so a reader or a
-crash never sees half of a landing. Lines are numbered from 1; for CSV files a "line"
-is the record number with the header as line 1 (the physical line unless a quoted
-field holds a line break).
+Each delivery folder is written whole under `.staging/` and swapped in with renames, so
+a reader or a crash never sees half of a landing, and landing a delivery again replaces
+it (never duplicates it). Lines are numbered from 1; for CSV files a "line" is the record
+number with the header as line 1 (the physical line unless a quoted field holds a line
+break).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import io
 import shutil
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,7 +223,8 @@ class LandingReport:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     rejected_files: dict[str, str] = field(default_factory=dict)  # file -> why
     extra_columns: dict[str, list[str]] = field(default_factory=dict)  # file -> ignored columns
-    partitions: list[str] = field(default_factory=list)
+    partitions: list[str] = field(default_factory=list)  # event dates touched (events only)
+    deliveries: list[str] = field(default_factory=list)  # delivery folders (re)landed
 
     @property
     def rows_quarantined(self) -> int:
@@ -256,6 +262,34 @@ def raw_files(raw_dir: Path, pattern: str) -> list[Path]:
             "a folder laid out as in SOURCES.md (events/, db/, reference/)."
         )
     return sorted(path for path in raw_dir.glob(pattern) if path.is_file())
+
+
+def delivery_key(relative: str) -> str:
+    """The delivery a raw file belongs to: its day folder (events), its day (db), or ""."""
+    parts = relative.split("/")
+    if parts[0] == "events" and len(parts) > 2:
+        return parts[1]
+    if parts[0] == "db" and len(parts) > 2:
+        return parts[2].split(".")[0]
+    return ""
+
+
+def group_by_delivery(
+    files: list[Path], raw_dir: Path, deliveries: Collection[str] | None
+) -> dict[str, list[Path]]:
+    """The files of each wanted delivery (all deliveries present when `deliveries` is None)."""
+    grouped: dict[str, list[Path]] = {}
+    for path in files:
+        grouped.setdefault(delivery_key(path.relative_to(raw_dir).as_posix()), []).append(path)
+    if deliveries is None:
+        return dict(sorted(grouped.items()))
+    return {key: grouped.get(key, []) for key in sorted(set(deliveries))}
+
+
+def list_deliveries(raw_dir: Path, source: str) -> list[str]:
+    """Every delivery of a partitioned source present in the raw directory."""
+    pattern = "events/*/*.jsonl*" if source == "events" else f"db/{source}/*.csv*"
+    return sorted(set(group_by_delivery(raw_files(raw_dir, pattern), raw_dir, None)))
 
 
 # --------------------------------------------------------------------------------------
@@ -374,12 +408,62 @@ def _event_checks() -> str:
     """
 
 
-def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -> LandingReport:
-    """Land every `events/*/*.jsonl[.gz]` file: one lake partition per KST event date."""
-    scratch = lake_dir / ".scratch-events"
-    report = LandingReport(source="events")
+def event_files(raw_dir: Path) -> list[Path]:
     files = raw_files(raw_dir, "events/*/*.jsonl") + raw_files(raw_dir, "events/*/*.jsonl.gz")
-    files.sort()
+    return sorted(files)
+
+
+def land_events(
+    raw_dir: Path,
+    lake_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    deliveries: Collection[str] | None = None,
+) -> LandingReport:
+    """Land the event log: every delivery folder, or only `deliveries` (e.g. today's).
+
+    Each delivery is one lake folder, partitioned inside by KST event date; landing all
+    deliveries also drops lake folders whose raw folder is gone.
+    """
+    report = LandingReport(source="events")
+    grouped = group_by_delivery(event_files(raw_dir), raw_dir, deliveries)
+    base = lake_dir / "events"
+    dates: set[str] = set()
+    if not grouped:
+        _validate_event_lines(con, [], raw_dir, lake_dir, report)
+        _write_schema(con, lake_dir, base / "_schema.parquet", "valid_events")
+    for delivery, files in grouped.items():
+        _validate_event_lines(con, files, raw_dir, lake_dir, report)
+        _write_schema(con, lake_dir, base / "_schema.parquet", "valid_events")
+        report.rows_loaded += con.execute("select count(*) from valid_events").fetchone()[0]
+        dates |= {
+            str(row[0])
+            for row in con.execute("select distinct event_date from valid_events").fetchall()
+        }
+        _publish_dir(
+            con,
+            lake_dir,
+            base / delivery,
+            "select * from valid_events order by event_date, _file, _line",
+            partition_by="event_date",
+        )
+        _publish_quarantine(con, lake_dir, report, delivery)
+        report.deliveries.append(delivery)
+    if deliveries is None:
+        _drop_stale(base, set(grouped))
+        _drop_stale(lake_dir / "quarantine" / "events", set(grouped))
+    report.partitions = sorted(dates)
+    return report
+
+
+def _validate_event_lines(
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    raw_dir: Path,
+    lake_dir: Path,
+    report: LandingReport,
+) -> None:
+    """Read `files` line by line into `valid_events` and `quarantine` (temp tables)."""
+    scratch = lake_dir / ".scratch-events"
     con.execute(
         "create or replace temp table event_lines (file varchar, line bigint, raw_line varchar)"
     )
@@ -461,6 +545,7 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
                 json_extract_string(raw_line, '$.app_version') as app_version,
                 json_extract(raw_line, '$.properties')::varchar as properties,
                 file as _file,
+                split_part(file, '/', 2) as _delivery,
                 line as _line
             from checked_events
             where reason is null
@@ -478,14 +563,6 @@ def land_events(raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection) -
             ) as event_date
         from parsed
     """)
-    report.rows_loaded = con.execute("select count(*) from valid_events").fetchone()[0]
-    report.partitions = [
-        str(row[0])
-        for row in con.execute("select distinct event_date from valid_events order by 1").fetchall()
-    ]
-    _publish_dir(con, lake_dir / "events", "select * from valid_events", partition_by="event_date")
-    _finish_quarantine(con, lake_dir, report)
-    return report
 
 
 # --------------------------------------------------------------------------------------
@@ -553,13 +630,52 @@ def _row_checks(spec: TableSpec) -> str:
 
 
 def land_table(
-    spec: TableSpec, raw_dir: Path, lake_dir: Path, con: duckdb.DuckDBPyConnection
+    spec: TableSpec,
+    raw_dir: Path,
+    lake_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    deliveries: Collection[str] | None = None,
 ) -> LandingReport:
-    """Land every delivered file of one CSV source, keeping each version with its file and line."""
+    """Land one CSV source, keeping each valid version with its file and line.
+
+    A database export lands one folder per day file (all days, or only `deliveries`);
+    a reference sheet is replaced whole.
+    """
     report = LandingReport(source=spec.source)
     files = raw_files(raw_dir, spec.raw_glob)
-    if spec.folder == "db":
-        files = [path for path in files if path.name.endswith((".csv", ".csv.gz"))]
+    base = lake_dir / spec.folder / spec.source
+    if spec.folder != "db":
+        _validate_csv_files(spec, files, raw_dir, con, report)
+        _publish_dir(con, lake_dir, base, "select * from valid_rows order by _file, _line")
+        _publish_quarantine(con, lake_dir, report, "")
+        return report
+    files = [path for path in files if path.name.endswith((".csv", ".csv.gz"))]
+    grouped = group_by_delivery(files, raw_dir, deliveries)
+    if not grouped:
+        _validate_csv_files(spec, [], raw_dir, con, report)
+        _write_schema(con, lake_dir, base / "_schema.parquet", "valid_rows")
+    for delivery, delivered in grouped.items():
+        _validate_csv_files(spec, delivered, raw_dir, con, report)
+        _write_schema(con, lake_dir, base / "_schema.parquet", "valid_rows")
+        _publish_dir(
+            con, lake_dir, base / delivery, "select * from valid_rows order by _file, _line"
+        )
+        _publish_quarantine(con, lake_dir, report, delivery)
+        report.deliveries.append(delivery)
+    if deliveries is None:
+        _drop_stale(base, set(grouped))
+        _drop_stale(lake_dir / "quarantine" / spec.source, set(grouped))
+    return report
+
+
+def _validate_csv_files(
+    spec: TableSpec,
+    files: list[Path],
+    raw_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    report: LandingReport,
+) -> None:
+    """Read `files` into `valid_rows` and `quarantine` (temp tables); count into `report`."""
     columns_sql = ", ".join(f'"{c}" varchar' for c in spec.columns)
     con.execute(
         f"create or replace temp table landed ({columns_sql}, _file varchar, "
@@ -578,17 +694,14 @@ def land_table(
         where reason is not null
     """)
     select = _typed_select(spec)
+    delivery = "split_part(split_part(_file, '/', 3), '.', 1)" if spec.folder == "db" else "''"
     con.execute(f"""
         create or replace temp table valid_rows as
-        select {select}, _file, _file_date, _line
+        select {select}, _file, _file_date, {delivery} as _delivery, _line
         from landed
         where reason is null
     """)
-    report.rows_loaded = con.execute("select count(*) from valid_rows").fetchone()[0]
-    target = lake_dir / spec.folder / spec.source
-    _publish_dir(con, target, "select * from valid_rows order by _file, _line")
-    _finish_quarantine(con, lake_dir, report)
-    return report
+    report.rows_loaded += con.execute("select count(*) from valid_rows").fetchone()[0]
 
 
 def _land_csv_file(
@@ -690,24 +803,70 @@ def _reject_file(
     report.rejected_files[file] = summary or reason
 
 
-def _finish_quarantine(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path, report: LandingReport
+def _publish_quarantine(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, report: LandingReport, delivery: str
 ) -> None:
+    """Swap in the quarantine of one delivery and add its reasons to the report."""
     rows = con.execute("select reason, count(*) from quarantine group by reason order by reason")
-    report.quarantined_by_reason = {reason: int(count) for reason, count in rows.fetchall()}
+    for reason, count in rows.fetchall():
+        report.quarantined_by_reason[reason] = report.quarantined_by_reason.get(reason, 0) + int(
+            count
+        )
+    target = lake_dir / "quarantine" / report.source
     _publish_dir(
         con,
-        lake_dir / "quarantine" / report.source,
+        lake_dir,
+        target / delivery if delivery else target,
         "select * from quarantine order by file, line nulls first",
     )
 
 
+def _write_schema(con: duckdb.DuckDBPyConnection, lake_dir: Path, path: Path, table: str) -> None:
+    """A zero-row file with the source's columns: readers work before any delivery lands."""
+    staging = _staging_root(lake_dir) / f"{uuid.uuid4().hex}.parquet"
+    con.execute(
+        f"copy (select * from {table} limit 0) to '{sql_text(str(staging))}' (format parquet)"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging.replace(path)
+
+
+def _staging_root(lake_dir: Path) -> Path:
+    """Where new lake folders are written before they are renamed into place: outside
+    every folder a reader globs, on the same file system as the lake."""
+    root = lake_dir / ".staging"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def clear_staging(lake_dir: Path) -> None:
+    """Remove debris of landings that were interrupted (nothing there is ever read)."""
+    shutil.rmtree(lake_dir / ".staging", ignore_errors=True)
+
+
+def _drop_stale(base: Path, keep: set[str]) -> None:
+    """Remove delivery folders whose raw delivery no longer exists (a full landing), and
+    anything else but the schema file (e.g. a lake written in an older layout)."""
+    if not base.is_dir():
+        return
+    for child in base.iterdir():
+        if child.name in keep or child.name == "_schema.parquet":
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def _publish_dir(
-    con: duckdb.DuckDBPyConnection, target: Path, query: str, partition_by: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    lake_dir: Path,
+    target: Path,
+    query: str,
+    partition_by: str | None = None,
 ) -> None:
     """Write `query` as Parquet into a fresh directory, then swap it in with renames."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = target.parent / f".{target.name}.new-{uuid.uuid4().hex[:8]}"
+    staging = _staging_root(lake_dir) / f"new-{uuid.uuid4().hex}"
     staging.mkdir()
     if partition_by:
         count = con.execute(f"select count(*) from ({query})").fetchone()[0]
@@ -716,22 +875,16 @@ def _publish_dir(
                 f"copy ({query}) to '{sql_text(str(staging))}' (format parquet, "
                 f"partition_by ({partition_by}), write_partition_columns true)"
             )
-        # A schema-only file keeps readers working while there is no data at all.
-        con.execute(
-            f"copy (select * from ({query}) limit 0) to "
-            f"'{sql_text(str(staging / '_schema.parquet'))}' (format parquet)"
-        )
     else:
         con.execute(
             f"copy ({query}) to '{sql_text(str(staging / 'data.parquet'))}' (format parquet)"
         )
-    retired = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    retired = _staging_root(lake_dir) / f"old-{uuid.uuid4().hex}"
     if target.exists():
         target.rename(retired)
     staging.rename(target)
     shutil.rmtree(retired, ignore_errors=True)
-    for leftover in target.parent.glob(f".{target.name}.*"):
-        shutil.rmtree(leftover, ignore_errors=True)  # debris of an interrupted earlier landing
 
 
 def land_all(
@@ -743,6 +896,7 @@ def land_all(
     """Land every source (or the named ones): the command-line path, and tests."""
     wanted = set(sources) if sources else None
     reports: dict[str, LandingReport] = {}
+    clear_staging(lake_dir)
     if wanted is None or "events" in wanted:
         reports["events"] = land_events(raw_dir, lake_dir, con)
     for spec in [*DB_TABLES.values(), *REFERENCE_TABLES.values()]:

@@ -75,7 +75,7 @@ def test_each_bad_event_line_is_quarantined_with_its_reason_and_the_rest_loads(
     assert report.rows_loaded == 2 and report.rows_received == 3 and report.conserved
     [(file, number, why)] = con.execute(
         "select file, line, reason "
-        f"from read_parquet('{tmp_path}/lake/quarantine/events/*.parquet')"
+        f"from read_parquet('{tmp_path}/lake/quarantine/events/**/*.parquet')"
     ).fetchall()
     assert (file, number, why) == ("events/2026-03-01/a.jsonl", 2, reason)
 
@@ -102,7 +102,7 @@ def test_invalid_utf8_is_quarantined_by_line_and_gzip_files_are_read(tmp_path: P
     assert report.quarantined_by_reason == {"invalid_utf8": 1}
     assert report.rows_loaded == 4 and report.conserved
     rows = con.execute(
-        f"select file, line from read_parquet('{tmp_path}/lake/quarantine/events/*.parquet')"
+        f"select file, line from read_parquet('{tmp_path}/lake/quarantine/events/**/*.parquet')"
     )
     assert rows.fetchall() == [("events/2026-03-01/b.jsonl", 2)]
 
@@ -137,7 +137,7 @@ def test_events_are_partitioned_by_kst_event_date(tmp_path: Path) -> None:
         ],
     )
     land_events(raw, tmp_path)
-    partitions = sorted(p.name for p in (tmp_path / "lake" / "events").iterdir() if p.is_dir())
+    partitions = sorted(p.name for p in (tmp_path / "lake" / "events").glob("*/event_date=*"))
     assert partitions == ["event_date=2026-03-01", "event_date=2026-03-02"]
 
 
@@ -178,7 +178,8 @@ def test_bad_csv_rows_are_quarantined_by_reason_and_the_rest_load(tmp_path: Path
     }
     assert report.rows_loaded == 2 and report.rows_received == 6 and report.conserved
     loaded = duckdb.sql(
-        f"select user_id, nickname, _line from read_parquet('{tmp_path}/lake/db/users/*.parquet') "
+        "select user_id, nickname, _line "
+        f"from read_parquet('{tmp_path}/lake/db/users/**/*.parquet') "
         "order by 1"
     ).fetchall()
     assert loaded == [(1, '김, "철수"', 2), (6, "여러\n줄", 7)]
@@ -224,7 +225,9 @@ def test_landing_twice_gives_the_same_lake(tmp_path: Path) -> None:
         f"select * from read_parquet('{tmp_path}/lake/events/**/*.parquet') order by all"
     ).fetchall()
     assert first == second and len(first) == 5
-    assert not [p for p in (tmp_path / "lake").iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in (tmp_path / "lake").iterdir() if p.name.startswith(".")]
+    assert hidden in ([], [".staging"])
+    assert not list((tmp_path / "lake" / ".staging").glob("*"))
 
 
 def test_crlf_line_endings_give_one_row_per_line(tmp_path: Path) -> None:
@@ -236,7 +239,7 @@ def test_crlf_line_endings_give_one_row_per_line(tmp_path: Path) -> None:
     assert (report.rows_received, report.rows_loaded) == (3, 2)
     assert report.quarantined_by_reason == {"not_json": 1}
     rows = con.execute(
-        f"select line from read_parquet('{tmp_path}/lake/quarantine/events/*.parquet')"
+        f"select line from read_parquet('{tmp_path}/lake/quarantine/events/**/*.parquet')"
     ).fetchall()
     assert rows == [(2,)]
     assert path.read_bytes().count(b"\r\n") == 3  # the delivered file is untouched

@@ -276,7 +276,9 @@ def test_rejected_lines_are_quarantined_with_file_line_and_reason(
     rows = query(
         db,
         f"""
-        select source, file, line, reason from read_parquet('{quarantine}/*/*.parquet') order by all
+        select source, file, line, reason
+        from read_parquet('{quarantine}/**/*.parquet')
+        order by all
     """,
     )
     assert rows == [

@@ -8,13 +8,21 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
+    BackfillPolicy,
+    Backoff,
     MaterializeResult,
     MetadataValue,
+    PartitionsDefinition,
+    RetryPolicy,
     asset,
 )
 
 from orchestration import lake
+from orchestration.partitions import DAILY_PARTITIONS, deliveries_in, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
+
+# A landing only fails on its own for transient reasons (a file system hiccup): retry it.
+TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 CONSERVATION_CHECK = "rows_conserved"
 INGEST_GROUP = "ingest"
@@ -51,6 +59,10 @@ def landing_metadata(report: lake.LandingReport) -> dict[str, object]:
         metadata["rejected_files"] = MetadataValue.json(report.rejected_files)
     if report.extra_columns:
         metadata["ignored_extra_columns"] = MetadataValue.json(report.extra_columns)
+    if report.deliveries:
+        metadata["deliveries_landed"] = MetadataValue.text(
+            f"{report.deliveries[0]} .. {report.deliveries[-1]} ({len(report.deliveries)})"
+        )
     if report.partitions:
         metadata["event_dates"] = MetadataValue.text(
             f"{report.partitions[0]} .. {report.partitions[-1]} ({len(report.partitions)} days)"
@@ -72,8 +84,14 @@ def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
     )
 
 
+Landing = Callable[[PlatformResource, tuple[str, str] | None], lake.LandingReport]
+
+
 def build_ingest_asset(
-    source: str, description: str, land: Callable[[PlatformResource], lake.LandingReport]
+    source: str,
+    description: str,
+    land: Landing,
+    partitions_def: PartitionsDefinition | None = None,
 ) -> AssetsDefinition:
     name = asset_name(source)
 
@@ -84,6 +102,10 @@ def build_ingest_asset(
         owners=OWNERS,
         description=description,
         pool=WAREHOUSE_POOL,
+        partitions_def=partitions_def,
+        # A backfill of any range is one run that lands its deliveries in one go.
+        backfill_policy=BackfillPolicy.single_run() if partitions_def else None,
+        retry_policy=TRANSIENT_RETRY,
         check_specs=[
             AssetCheckSpec(
                 CONSERVATION_CHECK,
@@ -94,7 +116,8 @@ def build_ingest_asset(
         ],
     )
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
-        report = land(platform)
+        window = window_of(context) if partitions_def else None
+        report = land(platform, window)
         if report.rows_quarantined:
             context.log.warning(
                 f"{source}: {report.rows_quarantined} rows quarantined "
@@ -107,16 +130,26 @@ def build_ingest_asset(
     return _ingest
 
 
-def _land_events(platform: PlatformResource) -> lake.LandingReport:
+def _land_events(platform: PlatformResource, window: tuple[str, str] | None) -> lake.LandingReport:
     settings = platform.settings()
-    return lake.land_events(settings.raw_dir, settings.lake_dir, platform.landing_connection())
+    return lake.land_events(
+        settings.raw_dir,
+        settings.lake_dir,
+        platform.landing_connection(),
+        deliveries=deliveries_in(settings.raw_dir, "events", window),
+    )
 
 
-def _land_table_with(spec: lake.TableSpec) -> Callable[[PlatformResource], lake.LandingReport]:
-    def _land(platform: PlatformResource) -> lake.LandingReport:
+def _land_table_with(spec: lake.TableSpec) -> Landing:
+    def _land(platform: PlatformResource, window: tuple[str, str] | None) -> lake.LandingReport:
         settings = platform.settings()
+        deliveries = deliveries_in(settings.raw_dir, spec.source, window)
         return lake.land_table(
-            spec, settings.raw_dir, settings.lake_dir, platform.landing_connection()
+            spec,
+            settings.raw_dir,
+            settings.lake_dir,
+            platform.landing_connection(),
+            deliveries=deliveries if spec.folder == "db" else None,
         )
 
     return _land
@@ -125,16 +158,19 @@ def _land_table_with(spec: lake.TableSpec) -> Callable[[PlatformResource], lake.
 ingest_assets: list[AssetsDefinition] = [
     build_ingest_asset(
         "events",
-        "App event log (events/YYYY-MM-DD/*.jsonl[.gz]) landed as Parquet, partitioned by KST "
-        "event date; every delivered copy kept (de-duplicated in dbt).",
+        "App event log (events/YYYY-MM-DD/*.jsonl[.gz]) landed as Parquet: one folder per "
+        "delivery day (the partition), partitioned inside by KST event date; every delivered "
+        "copy kept (de-duplicated in dbt).",
         _land_events,
+        DAILY_PARTITIONS,
     ),
     *[
         build_ingest_asset(
             spec.source,
             f"Production export `{spec.source}` (db/{spec.source}/YYYY-MM-DD.csv[.gz]): every "
-            "valid version with its file and line.",
+            "valid version with its file and line, one lake folder per day file (the partition).",
             _land_table_with(spec),
+            DAILY_PARTITIONS,
         )
         for spec in lake.DB_TABLES.values()
     ],

@@ -1,7 +1,25 @@
+{#
+    Incremental by delivery: a run recomputes the events delivered in its window (all
+    copies of each, so de-duplication sees what a full rebuild sees) and replaces them by
+    event_id. Any order of deliveries, late ones included, gives the full rebuild's rows.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        tags=['daily'],
+    )
+}}
+
 with
 
 events as (
     select * from {{ ref('stg_app__events') }}
+    {% if is_incremental() %}
+        where event_id in ({{ window_event_ids() }})
+    {% endif %}
 ),
 
 -- SOURCES.md: the event time is occurred_at, unless it is more than 5 minutes after

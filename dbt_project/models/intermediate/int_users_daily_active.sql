@@ -1,7 +1,26 @@
+{#
+    Incremental by day: a run recomputes every date its deliveries can change. The
+    pre-hook also clears a date whose last event moved away (delete+insert alone would
+    leave it).
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+        on_schema_change='fail',
+        tags=['daily'],
+        pre_hook="{% if is_incremental() %}delete from {{ this }} where activity_date in ({{ window_event_dates() }}){% endif %}",
+    )
+}}
+
 with
 
 events as (
     select * from {{ ref('int_events_dated') }}
+    {% if is_incremental() %}
+        where event_date in ({{ window_event_dates() }})
+    {% endif %}
 ),
 
 -- MARTS.md: a user is active on a day with at least one valid event that day.
