@@ -8,8 +8,10 @@ from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.ml import moderation_classifier
 from orchestration.assets.publish import analytics_db
 from orchestration.assets.transform import dongne_dbt_daily_models, dongne_dbt_models
+from orchestration.notify import NotifierResource
 from orchestration.resources import PlatformResource, dbt_resource
 from orchestration.schedules import build_everything_job, daily_build_schedule
+from orchestration.sensors import alert_on_run_failure, alert_on_run_success, raw_arrival
 from orchestration.settings import Settings, load_settings
 
 
@@ -25,9 +27,11 @@ def build_definitions(settings: Settings) -> Definitions:
         ],
         jobs=[build_everything_job],
         schedules=[daily_build_schedule],
+        sensors=[raw_arrival, alert_on_run_failure, alert_on_run_success],
         resources={
             "platform": PlatformResource.from_settings(settings),
             "dbt": dbt_resource(),
+            "notifier": NotifierResource.from_environment(settings.data_dir),
         },
     )
 

@@ -903,3 +903,19 @@ def land_all(
         if wanted is None or spec.source in wanted:
             reports[spec.source] = land_table(spec, raw_dir, lake_dir, con)
     return reports
+
+
+def delivery_row_counts(lake_dir: Path, source: str) -> dict[str, int]:
+    """Valid rows per delivery in the lake for a partitioned source (events or a db table)."""
+    folder = lake_dir / "events" if source == "events" else lake_dir / "db" / source
+    files = [path for path in folder.glob("*/**/*.parquet")] if folder.is_dir() else []
+    if not files:
+        return {}
+    pattern = sql_text(str(folder))
+    rows = duckdb.sql(f"""
+        select _delivery, count(*)
+        from read_parquet('{pattern}/*/**/*.parquet', union_by_name = true,
+            hive_partitioning = false)
+        group by 1 order by 1
+    """).fetchall()
+    return {str(delivery): int(count) for delivery, count in rows}

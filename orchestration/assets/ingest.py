@@ -1,6 +1,9 @@
 """Raw files -> Parquet lake + quarantine: one asset per raw source (SOURCES.md)."""
 
+import os
+import statistics
 from collections.abc import Callable
+from datetime import date, datetime
 
 from dagster import (
     AssetCheckResult,
@@ -18,13 +21,17 @@ from dagster import (
 )
 
 from orchestration import lake
-from orchestration.partitions import DAILY_PARTITIONS, deliveries_in, window_of
+from orchestration.partitions import DAILY_PARTITIONS, DAY_KEY, KST, deliveries_in, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 
 # A landing only fails on its own for transient reasons (a file system hiccup): retry it.
+# Volume anomaly: a delivery far from the trailing median of the ones before it.
+VOLUME_HISTORY, VOLUME_MIN_HISTORY, VOLUME_LOW, VOLUME_HIGH = 14, 7, 0.2, 5.0
 TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 CONSERVATION_CHECK = "rows_conserved"
+VOLUME_CHECK = "volume_within_normal_range"
+FRESHNESS_CHECK = "lake_is_fresh"
 INGEST_GROUP = "ingest"
 OWNERS = ["team:data-platform"]
 
@@ -87,6 +94,52 @@ def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
 Landing = Callable[[PlatformResource, tuple[str, str] | None], lake.LandingReport]
 
 
+def volume_result(report: lake.LandingReport, counts: dict[str, int]) -> AssetCheckResult:
+    """Each landed delivery's rows against the median of the 14 deliveries before it."""
+    days = sorted(counts)
+    anomalies: dict[str, str] = {}
+    for delivery in report.deliveries:
+        if delivery not in counts:
+            continue
+        history = [counts[day] for day in days if day < delivery][-VOLUME_HISTORY:]
+        if len(history) < VOLUME_MIN_HISTORY:
+            continue
+        median = statistics.median(history)
+        ratio = counts[delivery] / median if median else float("inf")
+        if not VOLUME_LOW <= ratio <= VOLUME_HIGH:
+            anomalies[delivery] = f"{counts[delivery]} rows, {ratio:.0%} of median {median:g}"
+    return AssetCheckResult(
+        check_name=VOLUME_CHECK,
+        passed=not anomalies,
+        severity=AssetCheckSeverity.WARN,
+        description=f"rows per delivery within {VOLUME_LOW:.0%}..{VOLUME_HIGH:.0%} of the "
+        f"trailing {VOLUME_HISTORY}-delivery median",
+        metadata={
+            "anomalies": MetadataValue.json(anomalies),
+            "rows_by_delivery": MetadataValue.md(
+                "| delivery | rows |\n|---|---|\n"
+                + "\n".join(f"| {day} | {counts[day]} |" for day in days[-VOLUME_HISTORY:])
+            ),
+        },
+    )
+
+
+def freshness_result(counts: dict[str, int]) -> AssetCheckResult:
+    """The newest delivery is at most DONGNE_FRESHNESS_DAYS days behind today (KST)."""
+    limit = int(os.environ.get("DONGNE_FRESHNESS_DAYS", "2"))
+    dated = [day for day in counts if DAY_KEY.match(day)]
+    newest = max(dated) if dated else None
+    today = datetime.now(KST).date()
+    lag = (today - date.fromisoformat(newest)).days if newest else None
+    return AssetCheckResult(
+        check_name=FRESHNESS_CHECK,
+        passed=lag is not None and lag <= limit,
+        severity=AssetCheckSeverity.WARN,
+        description=f"newest delivery at most {limit} days old",
+        metadata={"newest_delivery": str(newest), "lag_days": -1 if lag is None else lag},
+    )
+
+
 def build_ingest_asset(
     source: str,
     description: str,
@@ -112,7 +165,23 @@ def build_ingest_asset(
                 asset=name,
                 blocking=True,
                 description="Every received row was loaded or quarantined with a reason.",
-            )
+            ),
+            *(
+                [
+                    AssetCheckSpec(
+                        VOLUME_CHECK,
+                        asset=name,
+                        description="Rows per delivery near the trailing median (warns).",
+                    ),
+                    AssetCheckSpec(
+                        FRESHNESS_CHECK,
+                        asset=name,
+                        description="The newest delivery is recent (warns).",
+                    ),
+                ]
+                if partitions_def
+                else []
+            ),
         ],
     )
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
@@ -123,9 +192,14 @@ def build_ingest_asset(
                 f"{source}: {report.rows_quarantined} rows quarantined "
                 f"{report.quarantined_by_reason}"
             )
-        return MaterializeResult(
-            metadata=landing_metadata(report), check_results=[conservation_result(report)]
-        )
+        checks = [conservation_result(report)]
+        if partitions_def:
+            counts = lake.delivery_row_counts(platform.settings().lake_dir, source)
+            checks += [volume_result(report, counts), freshness_result(counts)]
+            for check in checks[1:]:
+                if not check.passed:
+                    context.log.warning(f"{source}: {check.check_name} failed {check.metadata}")
+        return MaterializeResult(metadata=landing_metadata(report), check_results=checks)
 
     return _ingest
 

@@ -1,0 +1,150 @@
+"""Sensors: new raw files start a build of their day; every run's end sends an alert.
+
+`raw_arrival` looks at the raw directory every 30 s. A delivery (a day folder of
+events, a day file of an export) that is new or has gained files since the last tick
+gets one partition run of `build_everything`: its day is landed again, the incremental
+models take in what it changed, the marts are rebuilt and the database published. So
+today's numbers move during the day, one micro-batch per arrival. A changed reference
+sheet rebuilds with the latest partition. With nothing published yet, the first tick
+builds every partition in one run.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    RunStatusSensorContext,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    run_status_sensor,
+    sensor,
+)
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from orchestration import lake
+from orchestration.notify import Alert, NotifierResource
+from orchestration.partitions import DAILY_PARTITIONS, full_range_tags
+from orchestration.resources import PlatformResource
+from orchestration.schedules import build_everything_job
+
+REFERENCE = "reference"
+
+
+def raw_signatures(raw_dir: Path) -> dict[str, str]:
+    """A fingerprint of each delivery's files (name, size, mtime): it changes when a file
+    is added to the delivery. Reference sheets share one fingerprint."""
+    files: dict[str, list[str]] = {}
+    patterns = ["events/*/*.jsonl*", "db/*/*.csv*", "reference/*.csv"]
+    for pattern in patterns:
+        for path in lake.raw_files(raw_dir, pattern):
+            relative = path.relative_to(raw_dir).as_posix()
+            key = lake.delivery_key(relative) or REFERENCE
+            stat = path.stat()
+            files.setdefault(key, []).append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
+    return {
+        key: hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
+        for key, entries in sorted(files.items())
+    }
+
+
+def arrival_requests(
+    previous: dict[str, str] | None, current: dict[str, str], published: bool
+) -> list[RunRequest]:
+    """The runs that bring the warehouse up to date with `current` deliveries."""
+    keys = DAILY_PARTITIONS.get_partition_keys()
+    if previous is None and not published:
+        digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
+        return [RunRequest(run_key=f"all:{digest}", tags=full_range_tags())]
+    if previous is None:
+        return []
+    changed = sorted(key for key, value in current.items() if previous.get(key) != value)
+    requests = []
+    for key in changed:
+        if key in keys:
+            requests.append(RunRequest(run_key=f"{key}:{current[key]}", partition_key=key))
+        elif keys:
+            # A reference sheet, or a delivery outside the calendar: rebuild with the latest
+            # partition (reference tables are landed whole by every run).
+            requests.append(RunRequest(run_key=f"{key}:{current[key]}", partition_key=keys[-1]))
+    return requests
+
+
+@sensor(
+    job=build_everything_job,
+    minimum_interval_seconds=30,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="New files in DONGNE_RAW_DIR start a partition run of their delivery day.",
+)
+def raw_arrival(
+    context: SensorEvaluationContext, platform: PlatformResource
+) -> Iterator[RunRequest | SkipReason]:
+    settings = platform.settings()
+    if not settings.raw_dir.is_dir():
+        yield SkipReason(f"raw directory {settings.raw_dir} does not exist")
+        return
+    current = raw_signatures(settings.raw_dir)
+    previous = json.loads(context.cursor) if context.cursor else None
+    requests = arrival_requests(previous, current, settings.analytics_path.exists())
+    context.update_cursor(json.dumps(current))
+    if not requests:
+        yield SkipReason("no new raw files")
+        return
+    yield from requests
+
+
+def describe_partitions(tags: dict[str, str]) -> str:
+    if PARTITION_NAME_TAG in tags:
+        return tags[PARTITION_NAME_TAG]
+    if ASSET_PARTITION_RANGE_START_TAG in tags:
+        return f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
+    return "-"
+
+
+def run_alert(context: RunStatusSensorContext, status: str, notifier: NotifierResource) -> Alert:
+    run = context.dagster_run
+    assets = sorted(key.to_user_string() for key in (run.asset_selection or []))
+    return Alert(
+        status=status,
+        job=run.job_name,
+        run_id=run.run_id,
+        run_url=notifier.run_url(run.run_id),
+        partitions=describe_partitions(dict(run.tags)),
+        assets=assets,
+    )
+
+
+@run_failure_sensor(
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Sends an alert (Slack webhook or alerts.log) when a run fails.",
+)
+def alert_on_run_failure(context: RunFailureSensorContext, notifier: NotifierResource) -> None:
+    alert = run_alert(context, "failure", notifier)
+    failures = []
+    for event in context.get_step_failure_events():
+        error = event.step_failure_data.error
+        message = error.message.strip().splitlines()[0] if error and error.message else ""
+        failures.append(f"{event.step_key}: {message}")
+    alert.error = "; ".join(failures) or (context.failure_event.message or "run failed")
+    if not alert.assets:
+        alert.assets = sorted({event.step_key for event in context.get_step_failure_events()})
+    notifier.send(alert)
+
+
+@run_status_sensor(
+    run_status=DagsterRunStatus.SUCCESS,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Sends a success note (Slack webhook or alerts.log) when a run succeeds.",
+)
+def alert_on_run_success(context: RunStatusSensorContext, notifier: NotifierResource) -> None:
+    notifier.send(run_alert(context, "success", notifier))
