@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql metrics install manifest sample lint clean
+.PHONY: run test dev docs sql metrics install manifest browser sample lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,19 @@ manifest: install
 run: install
 	$(BIN)/python -m orchestration.cli build
 
-test: install manifest
+test: install manifest browser
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium through Playwright (which never downloads a
+# browser of its own here): installed with apt the first time.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the browser tests ..."
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
+
+browser: $(CHROMIUM)
 
 dev: install manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.cli dagster-home) \

@@ -13,11 +13,14 @@ from dagster import (
 from orchestration.partitions import KST, range_tags
 
 # Everything, raw files to the published database, as one run: the warehouse pool keeps
-# its writers in order, and a failed step stops what depends on it.
+# its writers in order, and a failed step stops what depends on it. Its steps run one
+# after another anyway (one writer), so they run in the run's own process: a process per
+# step would add its start-up (loading Dagster, dbt and the manifest) to every step.
 build_everything_job = define_asset_job(
     name="build_everything",
     selection=AssetSelection.all(),
     description="Land raw deliveries, build and test the dbt models, publish analytics.duckdb.",
+    config={"execution": {"config": {"in_process": {}}}},
 )
 
 

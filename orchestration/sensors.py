@@ -11,6 +11,7 @@ builds every partition in one run.
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from orchestration.resources import PlatformResource
 from orchestration.schedules import build_everything_job
 
 REFERENCE = "reference"
+EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
 
 
 def raw_signatures(raw_dir: Path) -> dict[str, str]:
@@ -107,7 +109,8 @@ def describe_partitions(tags: dict[str, str]) -> str:
     if PARTITION_NAME_TAG in tags:
         return tags[PARTITION_NAME_TAG]
     if ASSET_PARTITION_RANGE_START_TAG in tags:
-        return f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
+        first, last = tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
+        return first if first == last else f"{first}..{last}"
     return "-"
 
 
@@ -134,6 +137,7 @@ def alert_on_run_failure(context: RunFailureSensorContext, notifier: NotifierRes
     for event in context.get_step_failure_events():
         error = event.step_failure_data.error
         message = error.message.strip().splitlines()[0] if error and error.message else ""
+        message = EXCEPTION_PREFIX.sub("", message)  # "dagster...Failure: dbt: ..." -> "dbt: ..."
         failures.append(f"{event.step_key}: {message}")
     alert.error = "; ".join(failures) or (context.failure_event.message or "run failed")
     if not alert.assets:

@@ -45,6 +45,7 @@ def query(database: Path, sql: str) -> list[tuple]:
 
 def tree_digest(root: Path) -> str:
     """A digest of every file's path, bytes and mode under root."""
+    assert root.is_dir(), f"{root} is not a directory"
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
         if path.is_file():

@@ -228,3 +228,51 @@ def test_seller_key_is_a_keyed_pseudonym_equal_for_equal_sellers(
         assert str(sellers[listing]) not in key
     assert all(len(found) == 1 for found in by_seller.values())
     assert len({next(iter(found)) for found in by_seller.values()}) == len(by_seller)
+
+
+def materialization_metadata(result: ExecuteInProcessResult, key: str) -> dict[str, object]:
+    (event,) = [
+        e
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string() == key
+    ]
+    return dict(event.event_specific_data.materialization.metadata)
+
+
+def test_materializations_show_row_counts_schemas_previews_and_charts(
+    sample_build: tuple[Path, ExecuteInProcessResult],
+) -> None:
+    data_dir, result = sample_build
+    db = data_dir / "analytics.duckdb"
+    dau = materialization_metadata(result, "marts/fct_daily_active_users")
+    [(rows,)] = query(db, "select count(*) from marts.fct_daily_active_users")
+    assert dau["dagster/row_count"].value == rows > 0
+    schema = dau["dagster/column_schema"].value
+    assert [c.name for c in schema.columns] == CONTRACT_COLUMNS["fct_daily_active_users"]
+    assert all(c.description for c in schema.columns)  # the yml descriptions come along
+
+    published = materialization_metadata(result, "analytics_db")
+    [(latest_day, latest_dau)] = query(
+        db, "select activity_date, dau from marts.fct_daily_active_users order by 1 desc limit 1"
+    )
+    preview = published["preview_fct_daily_active_users"].value
+    assert preview.startswith("| activity_date | dau | wau | mau |")
+    assert f"| {latest_day} | {latest_dau} |" in preview.splitlines()[2]  # newest row first
+    assert published["latest_day"].value == str(latest_day)
+    assert published["latest_dau"].value == latest_dau
+    chart = published["chart_dau"].value
+    assert chart.count("\n") == 14 + 1 and f"{latest_day}" in chart and "█" in chart
+
+
+def test_every_dbt_asset_links_to_its_page_in_the_docs_site() -> None:
+    from orchestration.assets.transform import dongne_dbt_daily_models, dongne_dbt_models
+
+    specs = [*dongne_dbt_models.specs, *dongne_dbt_daily_models.specs]
+    links = {spec.key.to_user_string(): spec.metadata["dbt_docs"].value for spec in specs}
+    assert links["marts/fct_daily_active_users"].endswith(
+        "/#!/model/model.dongne.fct_daily_active_users"
+    )
+    assert links["intermediate/int_events_dated"].endswith(
+        "/#!/model/model.dongne.int_events_dated"
+    )
+    assert len(links) == len(specs)

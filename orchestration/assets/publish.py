@@ -16,6 +16,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from orchestration.assets.transform import dongne_dbt_models
 from orchestration.lake import sql_text
+from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
@@ -148,11 +149,52 @@ def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> 
         ]
     )
     context.log.info(f"published {len(report.row_counts)} tables to {report.path}")
-    return MaterializeResult(
-        metadata={
-            "path": MetadataValue.path(str(report.path)),
-            "publish_id": MetadataValue.text(report.publish_id),
-            "tables": MetadataValue.md(table),
-            "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
-        }
-    )
+    metadata: dict[str, object] = {
+        "path": MetadataValue.path(str(report.path)),
+        "publish_id": MetadataValue.text(report.publish_id),
+        "tables": MetadataValue.md(table),
+        "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
+    }
+    with duckdb.connect(str(report.path), read_only=True) as con:
+        metadata.update(published_views(con, report.row_counts))
+    return MaterializeResult(metadata=metadata)
+
+
+# The latest rows of each headline mart, newest first by this column.
+PREVIEWS = {
+    "marts.fct_daily_active_users": "activity_date",
+    "marts.fct_daily_marketplace": "kpi_date",
+    "marts.fct_growth_accounting": "activity_date",
+    "marts.fct_retention_cohorts": "cohort_week",
+    "marts.fct_experiment_results": "experiment_id",
+    "marts.fct_incident_impact": "incident_id",
+}
+CHART_DAYS = 14
+
+
+def published_views(
+    con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]
+) -> dict[str, object]:
+    """Previews of the headline marts, DAU and GMV charts, and the latest day's numbers
+    (numeric metadata: the asset's Plots tab charts them across publishes)."""
+    metadata: dict[str, object] = {}
+    for relation, order_by in PREVIEWS.items():
+        if relation in row_counts:
+            preview = markdown_preview(con, relation, order_by)
+            metadata[f"preview_{relation.split('.')[1]}"] = MetadataValue.md(preview)
+    if "marts.fct_daily_active_users" in row_counts and "marts.fct_daily_marketplace" in row_counts:
+        days = con.execute(f"""
+            select cast(dau.activity_date as varchar), dau.dau, coalesce(market.gmv_krw, 0)
+            from marts.fct_daily_active_users as dau
+            left join marts.fct_daily_marketplace as market
+                on dau.activity_date = market.kpi_date
+            order by dau.activity_date desc
+            limit {CHART_DAYS}
+        """).fetchall()[::-1]
+        metadata["chart_dau"] = MetadataValue.md(bar_chart([(d, float(v)) for d, v, _ in days]))
+        metadata["chart_gmv_krw"] = MetadataValue.md(bar_chart([(d, float(g)) for d, _, g in days]))
+        if days:
+            metadata["latest_day"] = MetadataValue.text(days[-1][0])
+            metadata["latest_dau"] = MetadataValue.int(int(days[-1][1]))
+            metadata["latest_gmv_krw"] = MetadataValue.float(float(days[-1][2]))
+    return metadata

@@ -1,14 +1,24 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts / ml."""
 
+import graphlib
+import itertools
 import json
+import shutil
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
+import duckdb
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetMaterialization,
     BackfillPolicy,
     Backoff,
+    Failure,
+    MetadataValue,
+    Output,
     RetryPolicy,
 )
 from dagster_dbt import (
@@ -19,6 +29,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import DAILY_PARTITIONS, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import DBT_PROJECT_DIR
@@ -27,7 +38,7 @@ DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 # Under `dagster dev` the manifest is rebuilt on load; elsewhere `make` prepares it.
 DBT_PROJECT.prepare_if_dev()
 
-LAYERS = ("staging", "intermediate", "marts", "ml")
+LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
 
 
 class DongneTranslator(DagsterDbtTranslator):
@@ -52,6 +63,12 @@ class DongneTranslator(DagsterDbtTranslator):
                 return layer
         return super().get_group_name(dbt_resource_props)
 
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        metadata = dict(super().get_metadata(dbt_resource_props))
+        if dbt_resource_props["resource_type"] in {"model", "snapshot", "seed"}:
+            metadata["dbt_docs"] = MetadataValue.url(docs_url(dbt_resource_props["unique_id"]))
+        return metadata
+
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return ["team:analytics-engineering"]
 
@@ -68,6 +85,193 @@ DAILY_SELECTION = "tag:daily"
 # A test of several models runs in the step that builds the last of them (an identity
 # between an incremental model and a mart runs with the marts).
 BUILDABLE_TESTS = ["--indirect-selection", "buildable"]
+
+
+def relations_by_unique_id() -> dict[str, tuple[str, str]]:
+    """(schema, table) of every model, snapshot and seed in the manifest."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    return {
+        unique_id: (node["schema"], node.get("alias") or node["name"])
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in {"model", "snapshot", "seed"}
+    }
+
+
+def with_table_metadata(events: list[Any], platform: PlatformResource) -> Iterator[Any]:
+    """dbt's events, each materialization with its table's row count and column schema.
+
+    dbt-duckdb holds the warehouse file for the whole dbt run, so the tables are read
+    after dbt exits (the events are held until then), on a read-only connection.
+    """
+    warehouse = platform.settings().warehouse_path
+    relations = relations_by_unique_id()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for event in events:
+            if isinstance(event, Output | AssetMaterialization):
+                unique_id = getattr(event.metadata.get("unique_id"), "value", "")
+                if unique_id in relations:
+                    extra = table_metadata(con, *relations[unique_id])
+                    event = event.with_metadata({**event.metadata, **extra})
+            yield event
+
+
+RUNS_DIR = DBT_PROJECT_DIR / "target" / "runs"
+UNFINISHED = {"error", "fail", "skipped", "runtime error"}
+
+
+def attempt_dir(step: str, run_id: str, attempt: int) -> Path:
+    """One dbt invocation's target folder: its artifacts (run_results.json) and logs."""
+    return RUNS_DIR / f"{step}-{run_id}-{attempt}"
+
+
+def prune_old_attempts(keep_days: int = 7) -> None:
+    """dbt artifacts are kept a week: long enough to re-execute a failed run."""
+    cutoff = time.time() - keep_days * 86400
+    for folder in RUNS_DIR.glob("*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def node_results(target: Path) -> list[dict[str, Any]]:
+    """The results of the dbt invocation whose artifacts are in `target` (none if it died)."""
+    results = target / "run_results.json"
+    if not results.exists():
+        return []
+    return json.loads(results.read_text()).get("results", [])
+
+
+def unfinished_nodes(target: Path) -> list[str]:
+    return [r["unique_id"] for r in node_results(target) if r.get("status") in UNFINISHED]
+
+
+def failure_summary(target: Path) -> str:
+    """One line naming what failed in a dbt invocation: the start of every alert about it."""
+    failed = [r for r in node_results(target) if r.get("status") in {"error", "fail"}]
+    if not failed:
+        return "dbt failed before it ran a node (see the step's logs)"
+    # unique ids: model.<project>.<name>, test.<project>.<name>.<hash>
+    names = ", ".join(r["unique_id"].split(".")[2] for r in failed[:5])
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    skipped = sum(r.get("status") == "skipped" for r in node_results(target))
+    return f"dbt: {len(failed)} failed ({names}{more}); {skipped} downstream nodes skipped"
+
+
+def previous_attempt(context: AssetExecutionContext, step: str) -> tuple[Path, bool] | None:
+    """The failed dbt invocation this one takes over from, and whether it was in another
+    run: an earlier attempt of this step in this run (a retry), or this step in the run
+    being re-executed from failure."""
+    if context.retry_number > 0:
+        earlier = attempt_dir(step, context.run.run_id, context.retry_number - 1)
+        if unfinished_nodes(earlier):
+            return earlier, False
+    parent = context.run.parent_run_id
+    if parent:
+        attempts = sorted(
+            RUNS_DIR.glob(f"{step}-{parent}-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])
+        )
+        if attempts and unfinished_nodes(attempts[-1]):
+            return attempts[-1], True
+    return None
+
+
+def unique_ids_in_build_order() -> dict[AssetKey, str]:
+    """Asset key -> unique id of every model, snapshot and seed, parents before children."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    order = graphlib.TopologicalSorter(manifest["parent_map"]).static_order()
+    nodes = manifest["nodes"]
+    return {
+        TRANSLATOR.get_asset_key(nodes[unique_id]): unique_id
+        for unique_id in order
+        if unique_id in nodes and nodes[unique_id]["resource_type"] in {"model", "snapshot", "seed"}
+    }
+
+
+def carried_over(
+    context: AssetExecutionContext, retried: set[str], previous: Path
+) -> Iterator[Output[None]]:
+    """Outputs for this step's models that `dbt retry` does not run because an earlier run
+    built them: without them Dagster would skip everything downstream of the step (an
+    output not yielded reads as an asset not built). They are marked as not rebuilt and
+    come first, parents before children: whatever dbt retries is downstream of them."""
+    selected = context.selected_asset_keys
+    for key, unique_id in unique_ids_in_build_order().items():
+        if key not in selected or unique_id in retried:
+            continue
+        yield Output(
+            value=None,
+            output_name=context.assets_def.get_output_name_for_asset_key(key),
+            metadata={
+                "unique_id": unique_id,
+                "dbt_retry": f"not rebuilt: built before {previous.name} failed",
+            },
+        )
+
+
+def as_outputs(context: AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
+    """Events of a dbt invocation made without the Dagster context, as this step's outputs."""
+    for event in events:
+        if isinstance(event, AssetMaterialization):
+            name = context.assets_def.get_output_name_for_asset_key(event.asset_key)
+            yield Output(value=None, output_name=name, metadata=event.metadata)
+        else:
+            yield event
+
+
+def run_dbt(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    platform: PlatformResource,
+    args: list[str],
+) -> Iterator[Any]:
+    """`dbt build` for this step; after a failure, `dbt retry` of what did not finish.
+
+    Models that succeeded in the failed attempt are not built again: `dbt retry` re-runs
+    the previous invocation (same selection, same vars) from its failed and skipped nodes.
+    Events are held until dbt exits (see `with_table_metadata`), and yielded even when dbt
+    fails, so every model that did build is recorded before the step fails.
+    """
+    platform.export_dbt_environment()
+    prune_old_attempts()
+    step = context.op_execution_context.op_handle.name
+    target = attempt_dir(step, context.run.run_id, context.retry_number)
+    taken_over = previous_attempt(context, step)
+    if taken_over is not None:
+        previous, from_parent_run = taken_over
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(previous, target)
+        context.log.info(
+            f"dbt retry from {previous.name}: {len(unfinished_nodes(previous))} nodes did not "
+            "finish there; the rest is not rebuilt"
+        )
+        invocation = dbt.cli(
+            ["retry"],
+            manifest=DBT_PROJECT.manifest_path,
+            dagster_dbt_translator=TRANSLATOR,
+            target_path=target,
+        )
+        stream: Iterator[Any] = as_outputs(context, invocation.stream())
+        if from_parent_run:
+            retried = set(unfinished_nodes(previous))
+            stream = itertools.chain(carried_over(context, retried, previous), stream)
+    else:
+        invocation = dbt.cli(args, context=context, target_path=target)
+        stream = invocation.stream()
+    held: list[Any] = []
+    failure: Exception | None = None
+    try:
+        held.extend(stream)
+    except Exception as error:  # dbt failed: record what it built, then fail the step
+        failure = error
+    yield from with_table_metadata(held, platform)
+    if failure is not None:
+        # A failed test is bad data: running it again gives the same answer, so only an
+        # error (a locked file, a lost connection, a crash) is worth the retry policy.
+        data_failed = any(r.get("status") == "fail" for r in node_results(target))
+        raise Failure(
+            description=failure_summary(target),
+            metadata={"dbt_target": MetadataValue.path(str(target))},
+            allow_retries=not data_failed,
+        ) from failure
 
 
 def window_vars(context: AssetExecutionContext) -> list[str]:
@@ -94,8 +298,7 @@ def window_vars(context: AssetExecutionContext) -> list[str]:
 def dongne_dbt_daily_models(
     context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
-    platform.export_dbt_environment()
-    yield from dbt.cli(["build", *BUILDABLE_TESTS, *window_vars(context)], context=context).stream()
+    yield from run_dbt(context, dbt, platform, ["build", *BUILDABLE_TESTS, *window_vars(context)])
 
 
 @dbt_assets(
@@ -110,5 +313,4 @@ def dongne_dbt_daily_models(
 def dongne_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
-    platform.export_dbt_environment()
-    yield from dbt.cli(["build", *BUILDABLE_TESTS], context=context).stream()
+    yield from run_dbt(context, dbt, platform, ["build", *BUILDABLE_TESTS])

@@ -1,0 +1,66 @@
+"""What a data engineer sees on an asset's page: row counts, column schemas, a preview of
+the latest rows, headline numbers over time and a link to the model's dbt docs page."""
+
+import os
+from typing import Any
+
+import duckdb
+from dagster import MetadataValue, TableColumn, TableSchema
+
+PREVIEW_ROWS = 5
+DOCS_URL_DEFAULT = "http://127.0.0.1:8080"
+
+
+def docs_url(unique_id: str) -> str:
+    """The model's page in the dbt docs site (`make docs`; DONGNE_DOCS_URL when hosted)."""
+    base = os.environ.get("DONGNE_DOCS_URL", DOCS_URL_DEFAULT).rstrip("/")
+    kind = unique_id.split(".")[0]
+    return f"{base}/#!/{kind}/{unique_id}"
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, Any]:
+    """Row count and column schema of one relation (empty when it does not exist)."""
+    columns = con.execute(
+        "select column_name, data_type, comment from duckdb_columns() "
+        "where schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
+    ).fetchall()
+    if not columns:
+        return {}
+    rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    return {
+        "dagster/row_count": MetadataValue.int(int(rows)),
+        "dagster/column_schema": MetadataValue.table_schema(
+            TableSchema(
+                columns=[
+                    TableColumn(name=column, type=str(kind), description=comment or None)
+                    for column, kind, comment in columns
+                ]
+            )
+        ),
+    }
+
+
+def markdown_preview(con: duckdb.DuckDBPyConnection, relation: str, order_by: str) -> str:
+    """The latest rows of a table as a markdown table."""
+    cursor = con.execute(
+        f"select * from {relation} order by {order_by} desc nulls last limit {PREVIEW_ROWS}"
+    )
+    header = [column[0] for column in cursor.description]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in cursor.fetchall():
+        cells = ["" if value is None else str(value).replace("|", "\\|")[:40] for value in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def bar_chart(points: list[tuple[str, float]], width: int = 30) -> str:
+    """A small horizontal bar chart in markdown (a code block of block characters)."""
+    if not points:
+        return "no data"
+    top = max(value for _, value in points) or 1
+    lines = []
+    for label, value in points:
+        bar = "█" * max(1, round(width * value / top)) if value else ""
+        lines.append(f"{label}  {bar:<{width}}  {value:,.0f}")
+    return "```\n" + "\n".join(lines) + "\n```"

@@ -1,0 +1,280 @@
+"""The pieces that make the platform run by itself: the arrival sensor, alerts, the
+morning schedule, and the volume and freshness checks."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    RunRequest,
+    SkipReason,
+    build_run_status_sensor_context,
+    build_schedule_context,
+    build_sensor_context,
+    job,
+    op,
+)
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from orchestration import lake
+from orchestration.assets.ingest import freshness_result, volume_result
+from orchestration.notify import Alert, NotifierResource
+from orchestration.partitions import DAILY_PARTITIONS, KST
+from orchestration.resources import PlatformResource
+from orchestration.schedules import daily_build_schedule
+from orchestration.sensors import (
+    alert_on_run_success,
+    arrival_requests,
+    raw_arrival,
+    raw_signatures,
+)
+
+EVENT_LINE = (
+    '{"event_id":"e1","event_name":"app_open","user_id":1,"device_id":"d1",'
+    '"occurred_at":"2026-09-01T09:00:00+09:00","received_at":"2026-09-01T00:00:01Z"}\n'
+)
+
+
+def deliver(raw: Path, relative: str, text: str = EVENT_LINE) -> None:
+    path = raw / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def raw_with_two_days(tmp_path: Path) -> tuple[Path, list[str]]:
+    keys = DAILY_PARTITIONS.get_partition_keys()
+    days = [keys[-3], keys[-2]]
+    raw = tmp_path / "raw"
+    for day in days:
+        deliver(raw, f"events/{day}/collector-a.jsonl")
+        deliver(raw, f"db/users/{day}.csv", "user_id,nickname\n")
+    deliver(raw, "reference/regions.csv", "region_id,city,district,neighborhood\n")
+    return raw, days
+
+
+def test_signatures_change_only_for_the_delivery_that_gained_a_file(
+    raw_with_two_days: tuple[Path, list[str]],
+) -> None:
+    raw, (first, second) = raw_with_two_days
+    before = raw_signatures(raw)
+    assert set(before) == {first, second, "reference"}
+    deliver(raw, f"events/{second}/collector-b.jsonl")
+    after = raw_signatures(raw)
+    assert after[first] == before[first] and after["reference"] == before["reference"]
+    assert after[second] != before[second]
+    # Nothing new: the same fingerprints.
+    assert raw_signatures(raw) == after
+
+
+def test_a_new_file_in_a_day_folder_requests_that_partition_only(
+    raw_with_two_days: tuple[Path, list[str]],
+) -> None:
+    raw, (_, second) = raw_with_two_days
+    before = raw_signatures(raw)
+    deliver(raw, f"events/{second}/collector-b.jsonl")
+    requests = arrival_requests(before, raw_signatures(raw), published=True)
+    assert [request.partition_key for request in requests] == [second]
+    # The run key names the delivery's new content: the same files never run twice.
+    assert requests[0].run_key == f"{second}:{raw_signatures(raw)[second]}"
+    assert arrival_requests(raw_signatures(raw), raw_signatures(raw), published=True) == []
+
+
+def test_a_changed_reference_sheet_rebuilds_the_latest_partition(
+    raw_with_two_days: tuple[Path, list[str]],
+) -> None:
+    raw, _ = raw_with_two_days
+    before = raw_signatures(raw)
+    deliver(raw, "reference/regions.csv", "region_id,city,district,neighborhood\n1,a,b,c\n")
+    (request,) = arrival_requests(before, raw_signatures(raw), published=True)
+    assert request.partition_key == DAILY_PARTITIONS.get_partition_keys()[-1]
+
+
+def test_first_tick_builds_everything_once_unless_something_is_published(
+    raw_with_two_days: tuple[Path, list[str]],
+) -> None:
+    raw, _ = raw_with_two_days
+    current = raw_signatures(raw)
+    (request,) = arrival_requests(None, current, published=False)
+    keys = DAILY_PARTITIONS.get_partition_keys()
+    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == keys[0]
+    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == keys[-1]
+    assert arrival_requests(None, current, published=True) == []
+
+
+def test_sensor_tick_requests_a_run_for_a_new_file_and_keeps_its_cursor(
+    raw_with_two_days: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    raw, (_, second) = raw_with_two_days
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "analytics.duckdb").write_bytes(b"")  # something is published already
+    platform = PlatformResource(raw_dir=str(raw), data_dir=str(data))
+    with DagsterInstance.ephemeral() as instance:
+        first_tick = build_sensor_context(instance=instance, resources={"platform": platform})
+        assert all(isinstance(r, SkipReason) for r in raw_arrival(first_tick))
+        cursor = first_tick.cursor
+        deliver(raw, f"events/{second}/collector-b.jsonl")
+        next_tick = build_sensor_context(
+            instance=instance, cursor=cursor, resources={"platform": platform}
+        )
+        requests = list(raw_arrival(next_tick))
+    assert [r.partition_key for r in requests if isinstance(r, RunRequest)] == [second]
+    assert json.loads(next_tick.cursor) == raw_signatures(raw)
+
+
+def test_sensor_skips_with_a_reason_when_the_raw_directory_is_missing(tmp_path: Path) -> None:
+    platform = PlatformResource(raw_dir=str(tmp_path / "nowhere"), data_dir=str(tmp_path))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, resources={"platform": platform})
+        (result,) = list(raw_arrival(context))
+    assert isinstance(result, SkipReason) and "does not exist" in (result.skip_message or "")
+
+
+class Webhook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Webhook.received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_alert_goes_to_the_webhook_and_the_log(tmp_path: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), Webhook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Webhook.received.clear()
+    try:
+        notifier = NotifierResource(
+            alert_log=str(tmp_path / "alerts.log"),
+            slack_webhook_url=f"http://127.0.0.1:{server.server_port}/hook",
+        )
+        notifier.send(
+            Alert(
+                status="failure",
+                job="build_everything",
+                run_id="abc123",
+                run_url=notifier.run_url("abc123"),
+                partitions="2026-09-03",
+                assets=["marts/fct_daily_active_users"],
+                error="dongne_dbt_models: dbt: 1 failed (unique_x)",
+            )
+        )
+    finally:
+        server.shutdown()
+    (payload,) = Webhook.received
+    assert "FAILURE" in payload["text"] and "2026-09-03" in payload["text"]
+    assert "http://127.0.0.1:3000/runs/abc123" in payload["text"]
+    assert "unique_x" in payload["text"] and "marts/fct_daily_active_users" in payload["text"]
+    (record,) = [json.loads(line) for line in (tmp_path / "alerts.log").read_text().splitlines()]
+    assert record["delivered_to"] == "webhook (200)" and record["run_id"] == "abc123"
+
+
+def test_a_dead_webhook_never_loses_the_alert(tmp_path: Path) -> None:
+    notifier = NotifierResource(
+        alert_log=str(tmp_path / "alerts.log"), slack_webhook_url="http://127.0.0.1:9/hook"
+    )
+    notifier.send(Alert("success", "build_everything", "r1", notifier.run_url("r1"), "-"))
+    (record,) = [json.loads(line) for line in (tmp_path / "alerts.log").read_text().splitlines()]
+    assert record["delivered_to"].startswith("webhook failed") and record["status"] == "success"
+
+
+@op
+def succeed() -> None:
+    pass
+
+
+@job(tags={"dagster/partition": "2026-09-03"})
+def tiny_job() -> None:
+    succeed()
+
+
+def test_success_sensor_sends_the_run_and_its_partition(tmp_path: Path) -> None:
+    with DagsterInstance.ephemeral() as instance:
+        result = tiny_job.execute_in_process(instance=instance)
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None
+        event = (
+            instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+            .records[0]
+            .event_log_entry.dagster_event
+        )
+        notifier = NotifierResource(alert_log=str(tmp_path / "alerts.log"), ui_url="http://ui")
+        with build_run_status_sensor_context(
+            sensor_name="alert_on_run_success",
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=event,
+            resources={"notifier": notifier},
+        ) as context:
+            alert_on_run_success(context)
+    (record,) = [json.loads(line) for line in (tmp_path / "alerts.log").read_text().splitlines()]
+    assert record["status"] == "success" and record["job"] == "tiny_job"
+    assert record["partitions"] == "2026-09-03"
+    assert record["run_url"] == f"http://ui/runs/{result.run_id}"
+
+
+def test_morning_schedule_builds_yesterday_and_today_in_korea() -> None:
+    # 21:00 UTC on 10 September is 06:00 KST on 11 September.
+    context = build_schedule_context(
+        scheduled_execution_time=datetime(2026, 9, 10, 21, 0, tzinfo=UTC)
+    )
+    request = daily_build_schedule(context)
+    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2026-09-10"
+    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2026-09-11"
+    assert request.run_key == "morning:2026-09-11"
+
+
+def history(days: int, rows: int, end: date) -> dict[str, int]:
+    return {(end - timedelta(days=n)).isoformat(): rows for n in range(1, days + 1)}
+
+
+def landed(*deliveries: str) -> lake.LandingReport:
+    report = lake.LandingReport(source="events")
+    report.deliveries.extend(deliveries)
+    return report
+
+
+@pytest.mark.parametrize(
+    ("rows", "passes"),
+    [(100, True), (25, True), (19, False), (480, True), (520, False), (0, False)],
+)
+def test_volume_check_flags_a_day_far_from_its_trailing_median(rows: int, passes: bool) -> None:
+    day = date(2026, 9, 30)
+    counts = {**history(14, 100, day), day.isoformat(): rows}
+    result = volume_result(landed(day.isoformat()), counts)
+    assert result.passed is passes
+    assert (day.isoformat() in result.metadata["anomalies"].value) is not passes
+
+
+def test_volume_check_needs_a_week_of_history() -> None:
+    day = date(2026, 9, 30)
+    counts = {**history(6, 100, day), day.isoformat(): 1}
+    assert volume_result(landed(day.isoformat()), counts).passed
+
+
+def test_freshness_check_passes_for_recent_and_fails_for_old_or_no_deliveries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DONGNE_FRESHNESS_DAYS", "2")
+    today = datetime.now(KST).date()
+    assert freshness_result({(today - timedelta(days=2)).isoformat(): 5}).passed
+    stale = freshness_result({(today - timedelta(days=3)).isoformat(): 5})
+    assert not stale.passed and stale.metadata["lag_days"].value == 3
+    assert not freshness_result({}).passed
