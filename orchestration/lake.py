@@ -383,7 +383,8 @@ READER_REASONS = {
 def _event_checks() -> str:
     """The first failing SOURCES.md rule names the reason a line is quarantined."""
     missing = "\n".join(
-        f"when nullif(json_extract_string(raw_line, '$.{name}'), '') is null then 'missing_{name}'"
+        f"when nullif(trim(json_extract_string(raw_line, '$.{name}')), '') is null "
+        f"then 'missing_{name}'"
         for name in EVENT_REQUIRED_FIELDS
     )
     bad_time = "\n".join(
@@ -573,9 +574,11 @@ def _validate_event_lines(
 def read_header(path: Path) -> list[str]:
     """The header row of a (possibly gzip) CSV file; [] for an empty file."""
     opener = gzip.open if path.name.endswith(".gz") else open
-    # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-        first = handle.readline()
+    # Only the header line is decoded here: a row with bytes that are not UTF-8 further down
+    # is the reader's to quarantine (invalid_utf8), not a reason to reject the whole file.
+    with opener(path, "rb") as handle:
+        # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
+        first = handle.readline().decode("utf-8-sig")
     if not first.strip():
         return []
     return [name.strip() for name in next(csv.reader(io.StringIO(first)))]

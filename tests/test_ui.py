@@ -264,6 +264,8 @@ def event_line_now(raw: Path, event_id: str) -> tuple[str, str]:
 def run_page_shows_success(page: Any, url: str, run_id: str, name: str) -> None:
     page.goto(f"{url}/runs/{run_id}")
     page.get_by_text("Success", exact=True).first.wait_for(timeout=120_000)
+    with contextlib.suppress(playwright_api.TimeoutError):  # a picture with the logs in it
+        page.get_by_text("Loading run logs").wait_for(state="detached", timeout=30_000)
     screenshot(page, name)
 
 
@@ -315,7 +317,9 @@ def test_a_file_dropped_in_the_raw_directory_updates_todays_marts_by_itself(
 def test_materialize_from_the_ui_succeeds(dagster_ui: DagsterUI, page: Any) -> None:
     before = {run["runId"] for run in dagster_ui.runs()}
     page.goto(f"{dagster_ui.url}/assets/raw_regions")
-    page.get_by_role("button", name="Materialize", exact=True).first.click()
+    # The button's accessible name includes its icon's: match the label itself.
+    page.locator("button:has(span:text-is('Materialize'))").first.click()
+    page.get_by_text("Launched run").first.wait_for()
 
     def launched() -> dict[str, Any] | None:
         for run in dagster_ui.runs():
