@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import duckdb
@@ -77,27 +80,87 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+RAW_FOLDERS = ("events", "db", "reference")
+
+
 def check_directories(settings: Settings) -> None:
-    raw = settings.raw_dir
+    """Before anything runs: a raw directory with data in it, a writable data directory
+    outside it, and a warehouse no other program holds."""
+    raw, data = settings.raw_dir, settings.data_dir
+    if raw.exists() and not raw.is_dir():
+        raise UserError(
+            f"DONGNE_RAW_DIR {raw} is a file, not a folder: point it at the folder that "
+            "holds events/, db/ and reference/ (SOURCES.md)."
+        )
     if not raw.is_dir():
         raise UserError(
             f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
             "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/."
         )
-    if not any((raw / part).is_dir() for part in ("events", "db", "reference")):
+    if not os.access(raw, os.R_OK | os.X_OK):
+        raise UserError(
+            f"raw directory {raw} is not readable by this user: fix its permissions "
+            f"(e.g. `chmod -R a+rX {raw}`)."
+        )
+    if not any((raw / part).is_dir() for part in RAW_FOLDERS):
         raise UserError(
             f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
             "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md."
         )
+    if not any(path.is_file() for part in RAW_FOLDERS for path in (raw / part).rglob("*")):
+        raise UserError(
+            f"raw directory {raw} has the SOURCES.md folders but no files in them: no "
+            "data has been delivered yet."
+        )
+    if data.resolve().is_relative_to(raw.resolve()):
+        raise UserError(
+            f"DONGNE_DATA_DIR {data} is inside the raw directory {raw}: the raw directory "
+            "is read-only to the platform; choose a data folder outside it."
+        )
+    if data.exists() and not data.is_dir():
+        raise UserError(
+            f"DONGNE_DATA_DIR {data} is a file, not a folder: choose a folder (it is "
+            "created if missing)."
+        )
     try:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        probe = settings.data_dir / ".write-probe"
+        data.mkdir(parents=True, exist_ok=True)
+        probe = data / ".write-probe"
         probe.write_text("ok")
         probe.unlink()
     except OSError as error:
         raise UserError(
-            f"cannot write to DONGNE_DATA_DIR {settings.data_dir} ({error.strerror}): "
-            "choose a writable folder."
+            f"cannot write to DONGNE_DATA_DIR {data} ({error.strerror}): choose a writable folder."
+        ) from error
+    check_warehouse_is_free(settings.warehouse_path)
+
+
+def lock_holder(message: str) -> str:
+    """'PID 1234 (duckdb)' from DuckDB's lock error, with the process's command line."""
+    found = re.search(r"PID (\d+)", message)
+    if not found:
+        return "another process"
+    pid = found.group(1)
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        command = ""
+    command = " ".join(command.split())[:120]  # one line, whatever the arguments hold
+    return f"PID {pid}" + (f" ({command})" if command else "")
+
+
+def check_warehouse_is_free(warehouse: Path) -> None:
+    """DuckDB allows one writer per file: say who holds the warehouse, not dbt's traceback."""
+    if not warehouse.exists():
+        return
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise UserError(
+            f"the warehouse {warehouse} is held by {lock_holder(str(error))}: close that "
+            "program (a DuckDB shell or notebook on the live warehouse; analysts should open "
+            "analytics.duckdb instead) or wait for the running build, then run again."
         ) from error
 
 
@@ -311,6 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # never a raw traceback: one line, the details in a file
+        log = Path(tempfile.gettempdir()) / "dongne-last-error.log"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(
+            f"error: {type(error).__name__}: {message} (the full traceback is in {log})",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

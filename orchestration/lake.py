@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import shutil
 import uuid
 import zlib
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from orchestration import failpoints
 
 # A delimiter that never occurs in text: each line is read as one VARCHAR column.
 LINE_DELIMITER = "\\x1f"
@@ -425,6 +428,7 @@ def land_events(
     Each delivery is one lake folder, partitioned inside by KST event date; landing all
     deliveries also drops lake folders whose raw folder is gone.
     """
+    recover_interrupted_swaps(lake_dir)
     report = LandingReport(source="events")
     grouped = group_by_delivery(event_files(raw_dir), raw_dir, deliveries)
     base = lake_dir / "events"
@@ -644,6 +648,7 @@ def land_table(
     A database export lands one folder per day file (all days, or only `deliveries`);
     a reference sheet is replaced whole.
     """
+    recover_interrupted_swaps(lake_dir)
     report = LandingReport(source=spec.source)
     files = raw_files(raw_dir, spec.raw_glob)
     base = lake_dir / spec.folder / spec.source
@@ -843,8 +848,8 @@ def _staging_root(lake_dir: Path) -> Path:
 
 
 def clear_staging(lake_dir: Path) -> None:
-    """Remove debris of landings that were interrupted (nothing there is ever read)."""
-    shutil.rmtree(lake_dir / ".staging", ignore_errors=True)
+    """Finish or undo what interrupted landings left (nothing in .staging is ever read)."""
+    recover_interrupted_swaps(lake_dir)
 
 
 def _drop_stale(base: Path, keep: set[str]) -> None:
@@ -883,11 +888,40 @@ def _publish_dir(
             f"copy ({query}) to '{sql_text(str(staging / 'data.parquet'))}' (format parquet)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    retired = _staging_root(lake_dir) / f"old-{uuid.uuid4().hex}"
+    swap_id = uuid.uuid4().hex
+    retired = _staging_root(lake_dir) / f"old-{swap_id}"
+    # Two renames are not one atomic step: a journal lets the next landing finish a swap
+    # that a crash interrupted (see `recover_interrupted_swaps`).
+    journal = _staging_root(lake_dir) / f"swap-{swap_id}.json"
+    journal.write_text(
+        json.dumps({"target": str(target), "new": str(staging), "old": str(retired)})
+    )
     if target.exists():
         target.rename(retired)
+    failpoints.reach("lake.swap")
     staging.rename(target)
+    journal.unlink()
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def recover_interrupted_swaps(lake_dir: Path) -> None:
+    """Finish the folder swaps an earlier landing left half done, then drop its debris.
+
+    A journal is written only once the new folder is complete, so a target left missing
+    gets the new folder (roll forward), or failing that the old one back; nothing a
+    reader globs is ever left without its delivery.
+    """
+    root = lake_dir / ".staging"
+    for journal in sorted(root.glob("swap-*.json")) if root.exists() else []:
+        swap = json.loads(journal.read_text())
+        target, new, old = (Path(swap[name]) for name in ("target", "new", "old"))
+        if not target.exists():
+            for candidate in (new, old):
+                if candidate.exists():
+                    candidate.rename(target)
+                    break
+        journal.unlink()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def land_all(

@@ -46,7 +46,8 @@ def published_tables(database: Path) -> dict[str, list[tuple]]:
     names = query(
         database,
         "select schema_name || '.' || table_name from duckdb_tables() "
-        "where schema_name in ('marts', 'ml') and table_name <> 'publish_manifest' order by 1",
+        "where schema_name in ('marts', 'ml') "
+        "and table_name not in ('publish_manifest', 'publish_tables') order by 1",
     )
     return {
         name: sorted(

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
+from orchestration import failpoints
 from orchestration.assets.transform import dongne_dbt_models
 from orchestration.lake import sql_text
 from orchestration.observability import bar_chart, markdown_preview
@@ -22,6 +23,7 @@ from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
 MANIFEST_TABLE = "marts.publish_manifest"
+TABLES_TABLE = "marts.publish_tables"
 
 
 class PublishError(RuntimeError):
@@ -97,6 +99,20 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
                 con.execute(
                     f'comment on column {schema}."{table}"."{column}" is \'{sql_text(comment)}\''
                 )
+        # Every table's row count under this publish id: a reader checks, in one
+        # connection, that what it sees is whole and of one version.
+        con.execute(
+            f"create table {TABLES_TABLE} "
+            "(publish_id varchar, table_name varchar, row_count bigint)"
+        )
+        con.executemany(
+            f"insert into {TABLES_TABLE} values (?, ?, ?)",
+            [[publish_id, name, rows] for name, rows in sorted(row_counts.items())],
+        )
+        con.execute(
+            f"comment on table {TABLES_TABLE} is "
+            "'The row count of every table of this publish (publish_id as in publish_manifest).'"
+        )
         con.execute(
             f"""
             create table {MANIFEST_TABLE} as
@@ -117,6 +133,7 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
         raise
     con.close()
     staging.chmod(0o444)  # a published copy is read-only: open it with read_only=True
+    failpoints.reach("publish.swap")  # crash-safety tests: killed with the new file written
     os.replace(staging, target)
     for leftover in target.parent.glob(f".{target.name}.*.tmp"):
         leftover.unlink(missing_ok=True)  # debris of an interrupted earlier publish

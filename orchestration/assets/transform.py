@@ -29,6 +29,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration import failpoints
 from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import DAILY_PARTITIONS, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
@@ -259,7 +260,9 @@ def run_dbt(
     held: list[Any] = []
     failure: Exception | None = None
     try:
-        held.extend(stream)
+        for event in stream:
+            held.append(event)
+            failpoints.reach("dbt.event")  # crash-safety tests: killed with dbt mid-run
     except Exception as error:  # dbt failed: record what it built, then fail the step
         failure = error
     yield from with_table_metadata(held, platform)

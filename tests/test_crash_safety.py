@@ -1,0 +1,175 @@
+"""Crashes and concurrent readers.
+
+A build killed with SIGKILL during ingestion, during dbt or during publish: the next
+`make run` finishes and publishes exactly what an uninterrupted build publishes, the lake
+holds each delivery once and whole, and the previous analytics.duckdb stayed readable
+throughout. Analysts querying in a loop while builds publish see whole versions only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from dagster import ExecuteInProcessResult
+
+from orchestration.settings import REPO_ROOT
+from tests.conftest import query
+from tests.test_incremental import published_tables
+
+pytestmark = pytest.mark.slow
+
+
+def cli_build(raw: Path, data: Path, failpoint: str = "") -> subprocess.CompletedProcess[str]:
+    """`make run`'s build in its own process group (what a crash of the machine kills)."""
+    env = {
+        **os.environ,
+        "DONGNE_RAW_DIR": str(raw),
+        "DONGNE_DATA_DIR": str(data),
+        "DONGNE_PII_SALT": "test-salt",
+        "DONGNE_DUCKDB_THREADS": "2",
+        "DONGNE_DUCKDB_MEMORY_LIMIT": "2GB",
+        "DONGNE_FAILPOINT": failpoint,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "build"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        start_new_session=True,
+        check=False,
+    )
+
+
+@contextmanager
+def analysts(database: Path, scratch: Path, count: int = 3) -> Iterator[list[dict[str, Any]]]:
+    """`count` analyst processes querying `database` in a loop while the block runs."""
+    stop = scratch / "stop"
+    stop.unlink(missing_ok=True)
+    outputs = [scratch / f"analyst-{n}.json" for n in range(count)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.analyst", str(database), str(stop), str(out)],
+            cwd=REPO_ROOT,
+        )
+        for out in outputs
+    ]
+    seen: list[dict[str, Any]] = []
+    try:
+        yield seen
+    finally:
+        stop.touch()
+        for process in processes:
+            process.wait(timeout=60)
+        seen.extend(json.loads(out.read_text()) for out in outputs)
+
+
+def lake_rows_by_delivery(lake: Path) -> dict[str, list[tuple]]:
+    """Per source: each delivery's rows, and its distinct (file, line) pairs: a partial
+    delivery has fewer, a duplicated one more rows than pairs."""
+    found = {}
+    with duckdb.connect() as con:
+        for source in ["events", "db/users", "db/listings", "db/trades", "db/posts"]:
+            found[source] = con.execute(f"""
+                select _delivery, count(*), count(distinct (_file, _line))
+                from read_parquet('{lake}/{source}/**/*.parquet', union_by_name = true,
+                                  hive_partitioning = false)
+                group by all order by all
+            """).fetchall()
+        found["quarantine"] = con.execute(f"""
+            select source, file, line, reason
+            from read_parquet('{lake}/quarantine/**/*.parquet', union_by_name = true)
+            order by all
+        """).fetchall()
+    return found
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(
+    sample_build: tuple[Path, ExecuteInProcessResult],
+) -> tuple[dict[str, list[tuple]], dict[str, list[tuple]]]:
+    data, _ = sample_build
+    return published_tables(data / "analytics.duckdb"), lake_rows_by_delivery(data / "lake")
+
+
+def debris_of(phase: str, data: Path) -> list[Path]:
+    """What a kill at `phase` leaves behind (proof the kill came where it was meant to)."""
+    if phase == "ingestion":
+        return list((data / "lake" / ".staging").glob("swap-*.json"))
+    if phase == "dbt":
+        return [p for p in (data / "warehouse.duckdb.wal",) if p.exists()] or [
+            data / "warehouse.duckdb"
+        ]
+    return list(data.glob(".analytics.duckdb.*.tmp"))
+
+
+FAILPOINTS = [
+    ("ingestion", "lake.swap:5"),  # between the two renames that swap a lake folder in
+    ("dbt", "dbt.event:60"),  # dbt has built some models of the big step, not the rest
+    ("publish", "publish.swap"),  # the new analytics file is written, not yet swapped in
+]
+
+
+@pytest.mark.parametrize(("phase", "failpoint"), FAILPOINTS, ids=[f[0] for f in FAILPOINTS])
+def test_a_build_killed_midway_is_finished_by_the_next_run(
+    phase: str,
+    failpoint: str,
+    sample_raw_dir: Path,
+    sample_build: tuple[Path, ExecuteInProcessResult],
+    uninterrupted: tuple[dict[str, list[tuple]], dict[str, list[tuple]]],
+    tmp_path: Path,
+) -> None:
+    built, _ = sample_build
+    data = tmp_path / "data"
+    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    published = data / "analytics.duckdb"
+    manifest = "select publish_id from marts.publish_manifest"
+    (previous,) = query(published, manifest)
+    # The lake must be rebuilt for the kill to land inside ingestion.
+    shutil.rmtree(data / "lake")
+
+    with analysts(published, tmp_path) as seen:
+        killed = cli_build(sample_raw_dir, data, failpoint)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+        assert debris_of(phase, data), f"the kill did not come during {phase}"
+        assert query(published, manifest) == [previous]  # the old version is still there
+        recovered = cli_build(sample_raw_dir, data)
+        assert recovered.returncode == 0, recovered.stderr[-3000:]
+
+    assert all(s["errors"] == [] for s in seen), [s["errors"][:3] for s in seen]
+    assert all(s["reads"] > 0 for s in seen)
+    tables, lake = uninterrupted
+    assert published_tables(published) == tables
+    assert lake_rows_by_delivery(data / "lake") == lake
+    assert not list(data.glob(".analytics.duckdb.*.tmp"))
+    assert not list((data / "lake" / ".staging").glob("*"))
+    assert query(published, manifest) != [previous]
+
+
+def test_analysts_querying_during_builds_see_whole_versions_only(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    built, _ = sample_build
+    data = tmp_path / "data"
+    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    published = data / "analytics.duckdb"
+    with analysts(published, tmp_path, count=4) as seen:
+        for _ in range(2):
+            build = cli_build(sample_raw_dir, data)
+            assert build.returncode == 0, build.stderr[-3000:]
+    assert all(s["errors"] == [] for s in seen), [s["errors"][:3] for s in seen]
+    assert sum(s["reads"] for s in seen) > 100
+    # Each analyst saw the publishes change under it: the old file, then the new ones.
+    assert all(len(s["publishes"]) >= 2 for s in seen), [s["publishes"] for s in seen]
