@@ -164,6 +164,40 @@ def check_warehouse_is_free(warehouse: Path) -> None:
         ) from error
 
 
+RUN_PID_TAG = "dongne/pid"
+
+
+def recover_abandoned_runs(instance: DagsterInstance) -> list[str]:
+    """Fail the runs a killed `make run` left behind, and free their pool slots.
+
+    A build killed mid-run (SIGKILL, a power cut) stays STARTED in Dagster's run history
+    and keeps its claim on the `warehouse` pool, so the next build would wait for the
+    slot forever. A run this command started carries its process id; when that process
+    is gone, the run is marked failed and its slot freed. Runs of `make dev` (the daemon
+    watches its own) and of a build still alive are left alone.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    in_flight = [DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]
+    recovered = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=in_flight)):
+        pid = run.tags.get(RUN_PID_TAG)
+        if pid is None or process_is_a_build(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"the build process {pid} is gone (killed)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+    return recovered
+
+
+def process_is_a_build(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"orchestration" in command
+
+
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
@@ -177,11 +211,16 @@ def run_build(
     every delivery (a backfill of all partitions, as one run), or the `partitions` range."""
     prepare_dbt_manifest()
     use_venv_tools()
+    if not settings.pii_salt_is_default:
+        # dbt reads the salt from the environment (never from a config a UI would show):
+        # the run uses the salt of `settings`, whatever this process started with.
+        os.environ["DONGNE_PII_SALT"] = settings.pii_salt
     from orchestration.definitions import build_definitions
     from orchestration.partitions import full_range_tags, range_tags
 
     job = build_definitions(settings).resolve_job_def("build_everything")
     tags = full_range_tags() if partitions is None else range_tags(*partitions)
+    tags[RUN_PID_TAG] = str(os.getpid())
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
@@ -213,6 +252,8 @@ def build(settings: Settings) -> int:
     prepare_dagster_home(settings)
     print(f"building from {settings.raw_dir} into {settings.data_dir} ...", flush=True)
     with DagsterInstance.get() as instance:
+        for run_id in recover_abandoned_runs(instance):
+            print(f"note: run {run_id} of a killed build was marked failed", file=sys.stderr)
         result = run_build(settings, instance)
         if not result.success:
             failures = [event for event in result.all_events if event.is_step_failure]
