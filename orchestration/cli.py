@@ -140,12 +140,17 @@ def lock_holder(message: str) -> str:
     if not found:
         return "another process"
     pid = found.group(1)
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        command = ""
-    command = " ".join(command.split())[:120]  # one line, whatever the arguments hold
+    command = " ".join(process_command(int(pid)).split())[:120]  # one line, whatever it holds
     return f"PID {pid}" + (f" ({command})" if command else "")
+
+
+def process_command(pid: int) -> str:
+    """A live process's command line ('' when there is no such process)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return command.replace(b"\0", b" ").decode(errors="replace")
 
 
 def check_warehouse_is_free(warehouse: Path) -> None:
@@ -191,11 +196,7 @@ def recover_abandoned_runs(instance: DagsterInstance) -> list[str]:
 
 
 def process_is_a_build(pid: int) -> bool:
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    return b"orchestration" in command
+    return "orchestration" in process_command(pid)
 
 
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

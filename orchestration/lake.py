@@ -847,11 +847,6 @@ def _staging_root(lake_dir: Path) -> Path:
     return root
 
 
-def clear_staging(lake_dir: Path) -> None:
-    """Finish or undo what interrupted landings left (nothing in .staging is ever read)."""
-    recover_interrupted_swaps(lake_dir)
-
-
 def _drop_stale(base: Path, keep: set[str]) -> None:
     """Remove delivery folders whose raw delivery no longer exists (a full landing), and
     anything else but the schema file (e.g. a lake written in an older layout)."""
@@ -933,7 +928,6 @@ def land_all(
     """Land every source (or the named ones): the command-line path, and tests."""
     wanted = set(sources) if sources else None
     reports: dict[str, LandingReport] = {}
-    clear_staging(lake_dir)
     if wanted is None or "events" in wanted:
         reports["events"] = land_events(raw_dir, lake_dir, con)
     for spec in [*DB_TABLES.values(), *REFERENCE_TABLES.values()]:

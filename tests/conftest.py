@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,13 @@ def build_platform(raw_dir: Path, data_dir: Path) -> ExecuteInProcessResult:
 def query(database: Path, sql: str) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(sql).fetchall()
+
+
+def copy_build(built: Path, data: Path) -> Path:
+    """A copy of a built data directory to build on, without its Dagster instance and temp
+    files (a test's runs start from an empty run history)."""
+    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    return data
 
 
 def tree_digest(root: Path) -> str:

@@ -28,7 +28,7 @@ from orchestration.cli import prepare_dbt_manifest, use_venv_tools
 from orchestration.notify import NotifierResource
 from orchestration.partitions import range_tags
 from orchestration.sensors import alert_on_run_failure
-from tests.conftest import query
+from tests.conftest import copy_build, query
 
 IN_PROCESS = {
     "execution": {"config": {"in_process": {}}},
@@ -93,7 +93,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     built_data, _ = sample_build
     raw, data = tmp_path / "raw", tmp_path / "data"
     shutil.copytree(sample_raw_dir, raw)
-    shutil.copytree(built_data, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    copy_build(built_data, data)
     for name, value in {
         "DONGNE_RAW_DIR": str(raw),
         "DONGNE_DATA_DIR": str(data),

@@ -24,7 +24,7 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.settings import REPO_ROOT
-from tests.conftest import query
+from tests.conftest import copy_build, query
 from tests.test_incremental import published_tables
 
 pytestmark = pytest.mark.slow
@@ -133,7 +133,7 @@ def test_a_build_killed_midway_is_finished_by_the_next_run(
 ) -> None:
     built, _ = sample_build
     data = tmp_path / "data"
-    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    copy_build(built, data)
     published = data / "analytics.duckdb"
     manifest = "select publish_id from marts.publish_manifest"
     (previous,) = query(published, manifest)
@@ -167,7 +167,7 @@ def test_analysts_querying_during_builds_see_whole_versions_only_and_reruns_chan
     built, _ = sample_build
     raw, data = tmp_path / "raw", tmp_path / "data"
     shutil.copytree(sample_raw_dir, raw)
-    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    copy_build(built, data)
     published = data / "analytics.duckdb"
     with analysts(published, tmp_path, count=3) as seen:
         # The same build again, then with a file delivered a second time (re-ingested).

@@ -34,7 +34,7 @@ from dagster import ExecuteInProcessResult
 
 from orchestration.partitions import KST
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
-from tests.conftest import query, settings_for
+from tests.conftest import copy_build, query, settings_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -138,7 +138,7 @@ def dagster_ui(
     root = tmp_path_factory.mktemp("ui")
     raw, data, home = root / "raw", root / "data", root / "dagster_home"
     shutil.copytree(sample_raw_dir, raw)
-    shutil.copytree(built, data, ignore=shutil.ignore_patterns("dagster_home", "tmp"))
+    copy_build(built, data)
     home.mkdir()
     shutil.copyfile(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     port = free_port()

@@ -66,7 +66,7 @@ class DongneTranslator(DagsterDbtTranslator):
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         metadata = dict(super().get_metadata(dbt_resource_props))
-        if dbt_resource_props["resource_type"] in {"model", "snapshot", "seed"}:
+        if dbt_resource_props["resource_type"] in RELATION_TYPES:
             metadata["dbt_docs"] = MetadataValue.url(docs_url(dbt_resource_props["unique_id"]))
         return metadata
 
@@ -88,13 +88,27 @@ DAILY_SELECTION = "tag:daily"
 BUILDABLE_TESTS = ["--indirect-selection", "buildable"]
 
 
+# dbt resources that are a table or view in the warehouse (and an asset here).
+RELATION_TYPES = frozenset({"model", "snapshot", "seed"})
+
+
+def manifest_relations() -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The manifest's relation nodes by unique id, and its parent map."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    nodes = {
+        unique_id: node
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in RELATION_TYPES
+    }
+    return nodes, manifest["parent_map"]
+
+
 def relations_by_unique_id() -> dict[str, tuple[str, str]]:
     """(schema, table) of every model, snapshot and seed in the manifest."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    nodes, _ = manifest_relations()
     return {
         unique_id: (node["schema"], node.get("alias") or node["name"])
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] in {"model", "snapshot", "seed"}
+        for unique_id, node in nodes.items()
     }
 
 
@@ -177,13 +191,12 @@ def previous_attempt(context: AssetExecutionContext, step: str) -> tuple[Path, b
 
 def unique_ids_in_build_order() -> dict[AssetKey, str]:
     """Asset key -> unique id of every model, snapshot and seed, parents before children."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    order = graphlib.TopologicalSorter(manifest["parent_map"]).static_order()
-    nodes = manifest["nodes"]
+    nodes, parent_map = manifest_relations()
+    order = graphlib.TopologicalSorter(parent_map).static_order()
     return {
         TRANSLATOR.get_asset_key(nodes[unique_id]): unique_id
         for unique_id in order
-        if unique_id in nodes and nodes[unique_id]["resource_type"] in {"model", "snapshot", "seed"}
+        if unique_id in nodes
     }
 
 
