@@ -209,7 +209,8 @@ def run_build(
     partitions: tuple[str, str] | None = None,
 ) -> ExecuteInProcessResult:
     """Run the `build_everything` job in this process against `settings`' directories:
-    every delivery (a backfill of all partitions, as one run), or the `partitions` range."""
+    every delivery (one unpartitioned run, whatever the number of days), or the
+    `partitions` range (a single-run backfill of those days)."""
     prepare_dbt_manifest()
     use_venv_tools()
     if not settings.pii_salt_is_default:
@@ -217,10 +218,10 @@ def run_build(
         # the run uses the salt of `settings`, whatever this process started with.
         os.environ["DONGNE_PII_SALT"] = settings.pii_salt
     from orchestration.definitions import build_definitions
-    from orchestration.partitions import full_range_tags, range_tags
+    from orchestration.partitions import window_tags
 
     job = build_definitions(settings).resolve_job_def("build_everything")
-    tags = full_range_tags() if partitions is None else range_tags(*partitions)
+    tags = {} if partitions is None else window_tags(*partitions)
     tags[RUN_PID_TAG] = str(os.getpid())
     return job.execute_in_process(
         instance=instance,

@@ -1,92 +1,104 @@
-"""Daily partitions: one per delivery day of the raw directory.
+"""Daily partitions, one per delivery day, for daily and late deliveries.
 
 A partition key is a delivery's name: the day folder of the event log
 (`events/YYYY-MM-DD/`, the collector's UTC receipt date) and the day file of each
-database export (`db/<table>/YYYY-MM-DD.csv`, a KST day). The partitions follow the KST
-calendar and include today, so today's folder can be landed (and re-landed as files
-arrive) during the day. Event dates in the marts never depend on the delivery: late
-events belong to the day they happened (SOURCES.md).
+database export (`db/<table>/YYYY-MM-DD.csv`, a KST day). Event dates in the marts never
+depend on the delivery: late events belong to the day they happened.
 
-The first partition is the earliest delivery in `DONGNE_RAW_DIR` when the code location
-loads (or `DONGNE_PARTITIONS_START`). A run over every partition (`make run`, or a
-backfill of the whole range) lands every delivery, including any outside the calendar.
+The calendar runs from the earliest to the newest delivery in `DONGNE_RAW_DIR` when the
+code location loads (`DONGNE_PARTITIONS_START` moves its start): it follows the data,
+never the clock, so the same data gives the same calendar on any day.
+
+A run covers deliveries one of three ways (`window_of`):
+- a partition or a range of them (the UI, the arrival sensor, the morning schedule);
+- the run tags `dongne/delivery_from` and `dongne/delivery_to`, for a delivery newer
+  than the loaded calendar (the sensor sees it before the code location is reloaded);
+- neither: a full build of every delivery, as one unpartitioned run whose cost does not
+  depend on how many days there are (`make run`, the sensor's first build).
 """
 
+from __future__ import annotations
+
 import os
-import re
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dagster import AssetExecutionContext, DailyPartitionsDefinition, PartitionKeyRange
+from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
 )
 
-from orchestration import lake
+from orchestration.landing import delivery_days, list_deliveries
 from orchestration.settings import load_settings
 
 KST = ZoneInfo("Asia/Seoul")
-DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PARTITIONED_SOURCES = ("events", *lake.DB_TABLES)
+DELIVERY_FROM_TAG = "dongne/delivery_from"
+DELIVERY_TO_TAG = "dongne/delivery_to"
+
+Window = tuple[str, str]
 
 
-def today_kst() -> str:
-    return datetime.now(KST).date().isoformat()
+def calendar_bounds(days: list[str], configured_start: str | None = None) -> tuple[str, str]:
+    """(first, last) day of the partition calendar for these delivery days.
+
+    Without any delivery yet the calendar is the one day of today (KST): the only place
+    the clock sets it, and only until data arrives.
+    """
+    if not days:
+        today = datetime.now(KST).date().isoformat()
+        return configured_start or today, max(configured_start or today, today)
+    first = min(configured_start, days[0]) if configured_start else days[0]
+    return first, days[-1]
 
 
-def delivery_days(raw_dir: Path) -> list[str]:
-    """Every dated delivery of every partitioned source, sorted, without repeats."""
-    days: set[str] = set()
-    for source in PARTITIONED_SOURCES:
-        try:
-            days |= {key for key in lake.list_deliveries(raw_dir, source) if DAY_KEY.match(key)}
-        except lake.RawDirectoryError:
-            return []
-    return sorted(days)
+def daily_partitions(first: str, last: str) -> DailyPartitionsDefinition:
+    end = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+    return DailyPartitionsDefinition(
+        start_date=first, end_date=end, timezone="Asia/Seoul", fmt="%Y-%m-%d"
+    )
 
 
-def first_partition_day(raw_dir: Path) -> str:
-    configured = os.environ.get("DONGNE_PARTITIONS_START")
-    if configured:
-        return configured
-    days = delivery_days(raw_dir)
-    # Without data yet, a week back leaves room for the first deliveries.
-    fallback = (datetime.now(KST).date() - timedelta(days=7)).isoformat()
-    return min(days[0], fallback) if days else fallback
-
-
-DAILY_PARTITIONS = DailyPartitionsDefinition(
-    start_date=first_partition_day(load_settings().raw_dir),
-    timezone="Asia/Seoul",
-    end_offset=1,
-    fmt="%Y-%m-%d",
+CALENDAR = calendar_bounds(
+    delivery_days(load_settings().raw_dir), os.environ.get("DONGNE_PARTITIONS_START") or None
 )
+DAILY_PARTITIONS = daily_partitions(*CALENDAR)
 
 
-def covers_every_partition(key_range: PartitionKeyRange) -> bool:
-    keys = DAILY_PARTITIONS.get_partition_keys()
-    return bool(keys) and key_range.start <= keys[0] and key_range.end >= keys[-1]
+def window_from_tags(tags: Mapping[str, str], calendar: Window = CALENDAR) -> Window | None:
+    """The (first, last) delivery days a run covers, from its tags; None for every delivery.
 
-
-def window_of(context: AssetExecutionContext) -> tuple[str, str] | None:
-    """The (first, last) delivery days a run covers; None when it covers all of them."""
-    if not context.has_partition_key_range:
+    Read from the run's tags, not from the step's partition, so the dbt steps (which are
+    not partitioned: they follow the run's window) see the same window as the landings.
+    A range over the whole calendar is a full build.
+    """
+    if DELIVERY_FROM_TAG in tags and DELIVERY_TO_TAG in tags:
+        return tags[DELIVERY_FROM_TAG], tags[DELIVERY_TO_TAG]
+    if PARTITION_NAME_TAG in tags:
+        first = last = tags[PARTITION_NAME_TAG]
+    elif ASSET_PARTITION_RANGE_START_TAG in tags:
+        first, last = tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
+    else:
         return None
-    key_range = context.partition_key_range
-    if covers_every_partition(key_range):
+    if first <= calendar[0] and last >= calendar[1]:
         return None
-    return key_range.start, key_range.end
+    return first, last
 
 
-def deliveries_in(raw_dir: Path, source: str, window: tuple[str, str] | None) -> list[str] | None:
+def window_of(context: AssetExecutionContext) -> Window | None:
+    """The (first, last) delivery days this step's run covers; None for every delivery."""
+    return window_from_tags(context.run.tags)
+
+
+def deliveries_in(raw_dir: Path, source: str, window: Window | None) -> list[str] | None:
     """The deliveries of `source` to land for `window` (None: every delivery)."""
     if window is None:
         return None
     first, last = window
-    present = lake.list_deliveries(raw_dir, source)
-    return [key for key in present if first <= key <= last]
+    return [key for key in list_deliveries(raw_dir, source) if first <= key <= last]
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
@@ -94,6 +106,10 @@ def range_tags(first: str, last: str) -> dict[str, str]:
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
 
 
-def full_range_tags() -> dict[str, str]:
-    keys = DAILY_PARTITIONS.get_partition_keys()
-    return range_tags(keys[0], keys[-1])
+def window_tags(first: str, last: str) -> dict[str, str]:
+    """Run tags for deliveries first..last: a partition range inside the calendar, else
+    the delivery tags (a delivery newer than the loaded calendar)."""
+    lo, hi = CALENDAR
+    if lo <= first and last <= hi:
+        return range_tags(first, last)
+    return {DELIVERY_FROM_TAG: first, DELIVERY_TO_TAG: last}

@@ -15,7 +15,8 @@ import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 
-from orchestration import lake
+from orchestration import landing
+from orchestration.dbt_cli import dbt_environment
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 WAREHOUSE_POOL = "warehouse"
@@ -51,11 +52,11 @@ class PlatformResource(ConfigurableResource):
 
     def landing_connection(self) -> duckdb.DuckDBPyConnection:
         settings = self.settings()
-        return lake.connect(self.duckdb_memory_limit, self.duckdb_threads, settings.tmp_dir)
+        return landing.connect(self.duckdb_memory_limit, self.duckdb_threads, settings.tmp_dir)
 
     def export_dbt_environment(self) -> None:
         """dbt reads its paths from the environment: give it exactly the ones Dagster uses."""
-        os.environ.update(self.settings().dbt_env())
+        os.environ.update(dbt_environment(self.settings()))
 
 
 def venv_executable(name: str) -> str:

@@ -10,7 +10,7 @@ from dagster import (
     schedule,
 )
 
-from orchestration.partitions import KST, range_tags
+from orchestration.partitions import KST, window_tags
 
 # Everything, raw files to the published database, as one run: the warehouse pool keeps
 # its writers in order, and a failed step stops what depends on it. Its steps run one
@@ -40,4 +40,4 @@ def morning_window(context: ScheduleEvaluationContext) -> tuple[str, str]:
 )
 def daily_build_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     first, last = morning_window(context)
-    return RunRequest(run_key=f"morning:{last}", tags=range_tags(first, last))
+    return RunRequest(run_key=f"morning:{last}", tags=window_tags(first, last))

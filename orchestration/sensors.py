@@ -33,9 +33,14 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from orchestration import lake
+from orchestration import landing
 from orchestration.notify import Alert, NotifierResource
-from orchestration.partitions import DAILY_PARTITIONS, full_range_tags
+from orchestration.partitions import (
+    DAILY_PARTITIONS,
+    DELIVERY_FROM_TAG,
+    DELIVERY_TO_TAG,
+    window_tags,
+)
 from orchestration.resources import PlatformResource
 from orchestration.schedules import build_everything_job
 
@@ -49,9 +54,9 @@ def raw_signatures(raw_dir: Path) -> dict[str, str]:
     files: dict[str, list[str]] = {}
     patterns = ["events/*/*.jsonl*", "db/*/*.csv*", "reference/*.csv"]
     for pattern in patterns:
-        for path in lake.raw_files(raw_dir, pattern):
+        for path in landing.raw_files(raw_dir, pattern):
             relative = path.relative_to(raw_dir).as_posix()
-            key = lake.delivery_key(relative) or REFERENCE
+            key = landing.delivery_key(relative) or REFERENCE
             stat = path.stat()
             files.setdefault(key, []).append(f"{relative}:{stat.st_size}:{stat.st_mtime_ns}")
     return {
@@ -64,21 +69,32 @@ def arrival_requests(
     previous: dict[str, str] | None, current: dict[str, str], published: bool
 ) -> list[RunRequest]:
     """The runs that bring the warehouse up to date with `current` deliveries."""
-    keys = DAILY_PARTITIONS.get_partition_keys()
+    keys = set(DAILY_PARTITIONS.get_partition_keys())
     if previous is None and not published:
+        # Nothing built yet: one full build, an unpartitioned run over every delivery.
         digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-        return [RunRequest(run_key=f"all:{digest}", tags=full_range_tags())]
+        return [RunRequest(run_key=f"all:{digest}")]
     if previous is None:
         return []
     changed = sorted(key for key, value in current.items() if previous.get(key) != value)
+    deliveries = sorted(key for key in current if key != REFERENCE)
     requests = []
     for key in changed:
+        run_key = f"{key}:{current[key]}"
         if key in keys:
-            requests.append(RunRequest(run_key=f"{key}:{current[key]}", partition_key=key))
-        elif keys:
-            # A reference sheet, or a delivery outside the calendar: rebuild with the latest
-            # partition (reference tables are landed whole by every run).
-            requests.append(RunRequest(run_key=f"{key}:{current[key]}", partition_key=keys[-1]))
+            requests.append(RunRequest(run_key=run_key, partition_key=key))
+        elif key != REFERENCE:
+            # A delivery newer than the calendar the code location loaded with: the same
+            # incremental run, named by tags until a reload makes it a partition.
+            requests.append(RunRequest(run_key=run_key, tags=window_tags(key, key)))
+        elif deliveries:
+            # A reference sheet: rebuild with the newest delivery (reference tables are
+            # landed whole by every run).
+            newest = deliveries[-1]
+            if newest in keys:
+                requests.append(RunRequest(run_key=run_key, partition_key=newest))
+            else:
+                requests.append(RunRequest(run_key=run_key, tags=window_tags(newest, newest)))
     return requests
 
 
@@ -108,10 +124,14 @@ def raw_arrival(
 def describe_partitions(tags: dict[str, str]) -> str:
     if PARTITION_NAME_TAG in tags:
         return tags[PARTITION_NAME_TAG]
-    if ASSET_PARTITION_RANGE_START_TAG in tags:
-        first, last = tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
-        return first if first == last else f"{first}..{last}"
-    return "-"
+    for start, end in [
+        (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG),
+        (DELIVERY_FROM_TAG, DELIVERY_TO_TAG),
+    ]:
+        if start in tags:
+            first, last = tags[start], tags[end]
+            return first if first == last else f"{first}..{last}"
+    return "all deliveries"
 
 
 def run_alert(context: RunStatusSensorContext, status: str, notifier: NotifierResource) -> Alert:

@@ -20,8 +20,9 @@ from dagster import (
     asset,
 )
 
-from orchestration import lake
-from orchestration.partitions import DAILY_PARTITIONS, DAY_KEY, KST, deliveries_in, window_of
+from orchestration import landing
+from orchestration.landing.deliveries import DAY_KEY
+from orchestration.partitions import DAILY_PARTITIONS, KST, deliveries_in, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 
 # A landing only fails on its own for transient reasons (a file system hiccup): retry it.
@@ -40,7 +41,7 @@ def asset_name(source: str) -> str:
     return f"raw_{source}"
 
 
-def landing_metadata(report: lake.LandingReport) -> dict[str, object]:
+def landing_metadata(report: landing.LandingReport) -> dict[str, object]:
     """What a data engineer checks first after a landing."""
     reasons = report.quarantined_by_reason
     reason_table = (
@@ -77,7 +78,7 @@ def landing_metadata(report: lake.LandingReport) -> dict[str, object]:
     return metadata
 
 
-def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
+def conservation_result(report: landing.LandingReport) -> AssetCheckResult:
     return AssetCheckResult(
         check_name=CONSERVATION_CHECK,
         passed=report.conserved,
@@ -91,10 +92,10 @@ def conservation_result(report: lake.LandingReport) -> AssetCheckResult:
     )
 
 
-Landing = Callable[[PlatformResource, tuple[str, str] | None], lake.LandingReport]
+Landing = Callable[[PlatformResource, tuple[str, str] | None], landing.LandingReport]
 
 
-def volume_result(report: lake.LandingReport, counts: dict[str, int]) -> AssetCheckResult:
+def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> AssetCheckResult:
     """Each landed delivery's rows against the median of the 14 deliveries before it."""
     days = sorted(counts)
     anomalies: dict[str, str] = {}
@@ -185,6 +186,7 @@ def build_ingest_asset(
         ],
     )
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
+        # No partition: a full build of every delivery (see partitions.window_of).
         window = window_of(context) if partitions_def else None
         report = land(platform, window)
         if report.rows_quarantined:
@@ -194,7 +196,7 @@ def build_ingest_asset(
             )
         checks = [conservation_result(report)]
         if partitions_def:
-            counts = lake.delivery_row_counts(platform.settings().lake_dir, source)
+            counts = landing.delivery_row_counts(platform.settings().lake_dir, source)
             checks += [volume_result(report, counts), freshness_result(counts)]
             for check in checks[1:]:
                 if not check.passed:
@@ -204,9 +206,11 @@ def build_ingest_asset(
     return _ingest
 
 
-def _land_events(platform: PlatformResource, window: tuple[str, str] | None) -> lake.LandingReport:
+def _land_events(
+    platform: PlatformResource, window: tuple[str, str] | None
+) -> landing.LandingReport:
     settings = platform.settings()
-    return lake.land_events(
+    return landing.land_events(
         settings.raw_dir,
         settings.lake_dir,
         platform.landing_connection(),
@@ -214,16 +218,16 @@ def _land_events(platform: PlatformResource, window: tuple[str, str] | None) -> 
     )
 
 
-def _land_table_with(spec: lake.TableSpec) -> Landing:
-    def _land(platform: PlatformResource, window: tuple[str, str] | None) -> lake.LandingReport:
+def _land_table_with(spec: landing.TableSpec) -> Landing:
+    def _land(platform: PlatformResource, window: tuple[str, str] | None) -> landing.LandingReport:
         settings = platform.settings()
         deliveries = deliveries_in(settings.raw_dir, spec.source, window)
-        return lake.land_table(
+        return landing.land_table(
             spec,
             settings.raw_dir,
             settings.lake_dir,
             platform.landing_connection(),
-            deliveries=deliveries if spec.folder == "db" else None,
+            deliveries=deliveries if spec.partitioned else None,
         )
 
     return _land
@@ -246,7 +250,7 @@ ingest_assets: list[AssetsDefinition] = [
             _land_table_with(spec),
             DAILY_PARTITIONS,
         )
-        for spec in lake.DB_TABLES.values()
+        for spec in landing.DB_TABLES.values()
     ],
     *[
         build_ingest_asset(
@@ -254,6 +258,6 @@ ingest_assets: list[AssetsDefinition] = [
             f"Reference sheet `reference/{spec.source}.csv`, kept by the business.",
             _land_table_with(spec),
         )
-        for spec in lake.REFERENCE_TABLES.values()
+        for spec in landing.REFERENCE_TABLES.values()
     ],
 ]

@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from orchestration import failpoints
 from orchestration.assets.transform import dongne_dbt_models
-from orchestration.lake import sql_text
+from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 

@@ -3,8 +3,8 @@
 import graphlib
 import itertools
 import json
+import os
 import shutil
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
-    BackfillPolicy,
     Backoff,
     Failure,
     MetadataValue,
@@ -30,10 +29,21 @@ from dagster_dbt import (
 )
 
 from orchestration import failpoints
+from orchestration.dbt_cli import (
+    attempt_dir,
+    build_args,
+    failure_summary,
+    node_results,
+    prepare_parse,
+    prune_old_attempts,
+    runs_dir,
+    unfinished_nodes,
+    window_env,
+)
 from orchestration.observability import docs_url, table_metadata
-from orchestration.partitions import DAILY_PARTITIONS, window_of
+from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 # Under `dagster dev` the manifest is rebuilt on load; elsewhere `make` prepares it.
@@ -83,11 +93,6 @@ DBT_RETRY = RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL)
 # Models tagged `daily` are incremental: a partition (or a range of them) recomputes only
 # what its deliveries touch. Everything else is a table rebuilt from them each run.
 DAILY_SELECTION = "tag:daily"
-# A test of several models runs in the step that builds the last of them (an identity
-# between an incremental model and a mart runs with the marts).
-BUILDABLE_TESTS = ["--indirect-selection", "buildable"]
-
-
 # dbt resources that are a table or view in the warehouse (and an asset here).
 RELATION_TYPES = frozenset({"model", "snapshot", "seed"})
 
@@ -130,59 +135,21 @@ def with_table_metadata(events: list[Any], platform: PlatformResource) -> Iterat
             yield event
 
 
-RUNS_DIR = DBT_PROJECT_DIR / "target" / "runs"
-UNFINISHED = {"error", "fail", "skipped", "runtime error"}
-
-
-def attempt_dir(step: str, run_id: str, attempt: int) -> Path:
-    """One dbt invocation's target folder: its artifacts (run_results.json) and logs."""
-    return RUNS_DIR / f"{step}-{run_id}-{attempt}"
-
-
-def prune_old_attempts(keep_days: int = 7) -> None:
-    """dbt artifacts are kept a week: long enough to re-execute a failed run."""
-    cutoff = time.time() - keep_days * 86400
-    for folder in RUNS_DIR.glob("*"):
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def node_results(target: Path) -> list[dict[str, Any]]:
-    """The results of the dbt invocation whose artifacts are in `target` (none if it died)."""
-    results = target / "run_results.json"
-    if not results.exists():
-        return []
-    return json.loads(results.read_text()).get("results", [])
-
-
-def unfinished_nodes(target: Path) -> list[str]:
-    return [r["unique_id"] for r in node_results(target) if r.get("status") in UNFINISHED]
-
-
-def failure_summary(target: Path) -> str:
-    """One line naming what failed in a dbt invocation: the start of every alert about it."""
-    failed = [r for r in node_results(target) if r.get("status") in {"error", "fail"}]
-    if not failed:
-        return "dbt failed before it ran a node (see the step's logs)"
-    # unique ids: model.<project>.<name>, test.<project>.<name>.<hash>
-    names = ", ".join(r["unique_id"].split(".")[2] for r in failed[:5])
-    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-    skipped = sum(r.get("status") == "skipped" for r in node_results(target))
-    return f"dbt: {len(failed)} failed ({names}{more}); {skipped} downstream nodes skipped"
-
-
-def previous_attempt(context: AssetExecutionContext, step: str) -> tuple[Path, bool] | None:
+def previous_attempt(
+    context: AssetExecutionContext, settings: Settings, step: str
+) -> tuple[Path, bool] | None:
     """The failed dbt invocation this one takes over from, and whether it was in another
     run: an earlier attempt of this step in this run (a retry), or this step in the run
     being re-executed from failure."""
     if context.retry_number > 0:
-        earlier = attempt_dir(step, context.run.run_id, context.retry_number - 1)
+        earlier = attempt_dir(settings, step, context.run.run_id, context.retry_number - 1)
         if unfinished_nodes(earlier):
             return earlier, False
     parent = context.run.parent_run_id
     if parent:
         attempts = sorted(
-            RUNS_DIR.glob(f"{step}-{parent}-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])
+            runs_dir(settings).glob(f"{step}-{parent}-*"),
+            key=lambda p: int(p.name.rsplit("-", 1)[1]),
         )
         if attempts and unfinished_nodes(attempts[-1]):
             return attempts[-1], True
@@ -235,7 +202,7 @@ def run_dbt(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     platform: PlatformResource,
-    args: list[str],
+    daily: bool,
 ) -> Iterator[Any]:
     """`dbt build` for this step; after a failure, `dbt retry` of what did not finish.
 
@@ -244,11 +211,16 @@ def run_dbt(
     Events are held until dbt exits (see `with_table_metadata`), and yielded even when dbt
     fails, so every model that did build is recorded before the step fails.
     """
+    settings = platform.settings()
+    window = window_of(context)
     platform.export_dbt_environment()
-    prune_old_attempts()
+    os.environ.update(window_env(window))
+    if prepare_parse(settings):
+        context.log.info("dbt: parsed the project for this data directory and environment")
+    prune_old_attempts(settings)
     step = context.op_execution_context.op_handle.name
-    target = attempt_dir(step, context.run.run_id, context.retry_number)
-    taken_over = previous_attempt(context, step)
+    target = attempt_dir(settings, step, context.run.run_id, context.retry_number)
+    taken_over = previous_attempt(context, settings, step)
     if taken_over is not None:
         previous, from_parent_run = taken_over
         shutil.rmtree(target, ignore_errors=True)
@@ -268,7 +240,7 @@ def run_dbt(
             retried = set(unfinished_nodes(previous))
             stream = itertools.chain(carried_over(context, retried, previous), stream)
     else:
-        invocation = dbt.cli(args, context=context, target_path=target)
+        invocation = dbt.cli(build_args(window, daily), context=context, target_path=target)
         stream = invocation.stream()
     held: list[Any] = []
     failure: Exception | None = None
@@ -290,23 +262,15 @@ def run_dbt(
         ) from failure
 
 
-def window_vars(context: AssetExecutionContext) -> list[str]:
-    """`--vars` for the incremental models: the deliveries this run covers."""
-    window = window_of(context)
-    if window is None:
-        return []
-    first, last = window
-    return ["--vars", json.dumps({"delivery_from": first, "delivery_to": last})]
-
-
+# Not partitioned: the incremental models follow the run's window of deliveries (a
+# partition, a range, or every delivery in a full build), read from the run's tags. A
+# partitioned dbt asset downstream of partitioned landings could not run in the
+# unpartitioned full build, whose cost must not grow with the number of days.
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
     dagster_dbt_translator=TRANSLATOR,
     select=DAILY_SELECTION,
-    partitions_def=DAILY_PARTITIONS,
-    # A backfill over any range is one dbt invocation (and one writer of the warehouse).
-    backfill_policy=BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     retry_policy=DBT_RETRY,
     name="dongne_dbt_daily_models",
@@ -314,7 +278,7 @@ def window_vars(context: AssetExecutionContext) -> list[str]:
 def dongne_dbt_daily_models(
     context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
-    yield from run_dbt(context, dbt, platform, ["build", *BUILDABLE_TESTS, *window_vars(context)])
+    yield from run_dbt(context, dbt, platform, daily=True)
 
 
 @dbt_assets(
@@ -329,4 +293,4 @@ def dongne_dbt_daily_models(
 def dongne_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
-    yield from run_dbt(context, dbt, platform, ["build", *BUILDABLE_TESTS])
+    yield from run_dbt(context, dbt, platform, daily=False)

@@ -1,0 +1,161 @@
+"""How the platform calls dbt: its arguments, its environment, and its parse state.
+
+Small pure functions build the dbt command line and environment of a run, so tests call
+them directly. dbt's state lives in the data directory, beside the warehouse it
+describes (`<DONGNE_DATA_DIR>/dbt/`): `target/` holds the project parsed with exactly the
+environment the runs use, so every dbt call of every build partially parses (about a
+second) instead of parsing the whole project again; `runs/` holds each call's
+artifacts (run_results.json), kept a week for re-execution after a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+
+# A test of several models runs in the step that builds the last of them (an identity
+# between an incremental model and a mart runs with the marts).
+BUILDABLE_TESTS = ["--indirect-selection", "buildable"]
+# The environment variables that name a run's delivery window (macros/delivery_window.sql).
+WINDOW_FROM, WINDOW_TO = "DONGNE_DELIVERY_FROM", "DONGNE_DELIVERY_TO"
+UNFINISHED = {"error", "fail", "skipped", "runtime error"}
+PROJECT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots")
+# Environment the parse does not depend on (and secrets that must not reach a file).
+NOT_PARSE_STATE = {"DONGNE_PII_SALT", WINDOW_FROM, WINDOW_TO}
+
+
+def build_args(window: tuple[str, str] | None, daily: bool) -> list[str]:
+    """`dbt build` for one step. A full build (no window) rebuilds the incremental daily
+    models from scratch; a window updates them in place (delete+insert)."""
+    args = ["build", *BUILDABLE_TESTS]
+    if daily and window is None:
+        args.append("--full-refresh")
+    return args
+
+
+def window_env(window: tuple[str, str] | None) -> dict[str, str]:
+    """The environment that names a run's deliveries; empty values for a full build."""
+    first, last = window if window is not None else ("", "")
+    return {WINDOW_FROM: first, WINDOW_TO: last}
+
+
+def state_dir(settings: Settings) -> Path:
+    return settings.data_dir / "dbt"
+
+
+def target_dir(settings: Settings) -> Path:
+    """The prepared parse (partial_parse.msgpack) that every dbt call of a build starts from."""
+    return state_dir(settings) / "target"
+
+
+def runs_dir(settings: Settings) -> Path:
+    return state_dir(settings) / "runs"
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """Everything dbt reads from the environment: the platform's paths and limits, and
+    where dagster-dbt finds the prepared parse and dbt writes its logs."""
+    return {
+        **settings.dbt_env(),
+        "DBT_TARGET_PATH": str(target_dir(settings)),
+        "DBT_LOG_PATH": str(state_dir(settings) / "logs"),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+    }
+
+
+def parse_fingerprint(env: dict[str, str]) -> str:
+    """What a prepared parse depends on: the project's files and the environment."""
+    digest = hashlib.sha256()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        digest.update((DBT_PROJECT_DIR / name).read_bytes())
+    for folder in PROJECT_FOLDERS:
+        for path in sorted((DBT_PROJECT_DIR / folder).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for key in sorted(env):
+        if key not in NOT_PARSE_STATE:
+            digest.update(f"{key}={env[key]}".encode())
+    return digest.hexdigest()
+
+
+def dbt_executable() -> str:
+    """dbt installed beside this Python (the project's .venv), else PATH's."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def prepare_parse(settings: Settings) -> bool:
+    """Parse the project once for this data directory and environment; True if it parsed.
+
+    dbt re-parses everything when its profile (the warehouse path, memory limit, ...) or
+    its --vars differ from the saved parse. Parsing here with the runs' own environment,
+    and passing the delivery window in the environment rather than in --vars, lets every
+    later call use the saved parse.
+    """
+    target = target_dir(settings)
+    env = {**os.environ, **dbt_environment(settings), **window_env(None)}
+    fingerprint = parse_fingerprint(env)
+    stamp = target / "prepared.json"
+    prepared = (target / "partial_parse.msgpack").exists() and stamp.exists()
+    if prepared and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
+        return False
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    parsed = subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if parsed.returncode:
+        raise RuntimeError(f"dbt parse failed: {(parsed.stdout + parsed.stderr).strip()[-2000:]}")
+    stamp.write_text(json.dumps({"fingerprint": fingerprint}))
+    return True
+
+
+def attempt_dir(settings: Settings, step: str, run_id: str, attempt: int) -> Path:
+    """One dbt invocation's target folder: its artifacts (run_results.json) and logs."""
+    return runs_dir(settings) / f"{step}-{run_id}-{attempt}"
+
+
+def prune_old_attempts(settings: Settings, keep_days: int = 7) -> None:
+    """dbt artifacts are kept a week: long enough to re-execute a failed run."""
+    cutoff = time.time() - keep_days * 86400
+    for folder in runs_dir(settings).glob("*"):
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def node_results(target: Path) -> list[dict[str, Any]]:
+    """The results of the dbt invocation whose artifacts are in `target` (none if it died)."""
+    results = target / "run_results.json"
+    if not results.exists():
+        return []
+    return json.loads(results.read_text()).get("results", [])
+
+
+def unfinished_nodes(target: Path) -> list[str]:
+    return [r["unique_id"] for r in node_results(target) if r.get("status") in UNFINISHED]
+
+
+def failure_summary(target: Path) -> str:
+    """One line naming what failed in a dbt invocation: the start of every alert about it."""
+    failed = [r for r in node_results(target) if r.get("status") in {"error", "fail"}]
+    if not failed:
+        return "dbt failed before it ran a node (see the step's logs)"
+    # unique ids: model.<project>.<name>, test.<project>.<name>.<hash>
+    names = ", ".join(r["unique_id"].split(".")[2] for r in failed[:5])
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    skipped = sum(r.get("status") == "skipped" for r in node_results(target))
+    return f"dbt: {len(failed)} failed ({names}{more}); {skipped} downstream nodes skipped"
