@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -31,7 +32,6 @@ from orchestration.settings import (
 )
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 
 
 class UserError(RuntimeError):
@@ -45,29 +45,12 @@ def use_venv_tools() -> None:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
-def dbt_sources_changed_since(path: Path) -> bool:
-    if not path.exists():
-        return True
-    built = path.stat().st_mtime
-    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
-        for file in (DBT_PROJECT_DIR / folder).rglob("*"):
-            if file.is_file() and file.stat().st_mtime > built:
-                return True
-    return any(
-        (DBT_PROJECT_DIR / name).stat().st_mtime > built
-        for name in ("dbt_project.yml", "profiles.yml")
-    )
-
-
-def prepare_dbt_manifest(force: bool = False) -> None:
-    """Parse the dbt project once, at build time, not on every Dagster load."""
-    if not force and not dbt_sources_changed_since(MANIFEST):
-        return
+def prepare_dbt(settings: Settings) -> None:
+    """Parse the dbt project for `settings`' data directory, unless already done."""
     use_venv_tools()
-    from dagster_dbt import DbtProject
+    from orchestration.dbt_cli import prepare_parse
 
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.preparer.prepare(project)
+    prepare_parse(settings)
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -211,8 +194,7 @@ def run_build(
     """Run the `build_everything` job in this process against `settings`' directories:
     every delivery (one unpartitioned run, whatever the number of days), or the
     `partitions` range (a single-run backfill of those days)."""
-    prepare_dbt_manifest()
-    use_venv_tools()
+    prepare_dbt(settings)
     if not settings.pii_salt_is_default:
         # dbt reads the salt from the environment (never from a config a UI would show):
         # the run uses the salt of `settings`, whatever this process started with.
@@ -249,14 +231,15 @@ def landing_counts(result: ExecuteInProcessResult) -> list[tuple[str, int, int, 
     return sorted(counts)
 
 
-def build(settings: Settings) -> int:
+def build(settings: Settings, window: tuple[str, str] | None = None) -> int:
+    """Build every delivery, or only the deliveries of `window` (first, last day)."""
     check_directories(settings)
     prepare_dagster_home(settings)
     print(f"building from {settings.raw_dir} into {settings.data_dir} ...", flush=True)
     with DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             print(f"note: run {run_id} of a killed build was marked failed", file=sys.stderr)
-        result = run_build(settings, instance)
+        result = run_build(settings, instance, partitions=window)
         if not result.success:
             failures = [event for event in result.all_events if event.is_step_failure]
             for event in failures:
@@ -337,7 +320,9 @@ def run_query(settings: Settings, query: str | None) -> None:
 def metricflow_command(settings: Settings, mf_args: list[str]) -> tuple[list[str], dict[str, str]]:
     """`mf <args>` as it must run: in the dbt project, with the platform's paths."""
     use_venv_tools()
-    env = {**os.environ, **settings.dbt_env(), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    from orchestration.dbt_cli import dbt_environment
+
+    env = {**os.environ, **dbt_environment(settings)}
     return [str(Path(sys.executable).parent / "mf"), *mf_args], env
 
 
@@ -354,7 +339,9 @@ def serve_docs(settings: Settings, port: int = 8080) -> int:
     if not settings.warehouse_path.exists():
         raise UserError("no warehouse yet: run `make run` first, then `make docs`.")
     use_venv_tools()
-    env = {**os.environ, **settings.dbt_env()}
+    from orchestration.dbt_cli import dbt_environment
+
+    env = {**os.environ, **dbt_environment(settings)}
     dbt = [str(Path(sys.executable).parent / "dbt")]
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     generated = subprocess.run([*dbt[:1], "docs", "generate", *common], env=env, check=False)
@@ -379,6 +366,11 @@ def serve_docs(settings: Settings, port: int = 8080) -> int:
     return served.returncode
 
 
+def _day(text: str) -> str:
+    """A delivery day as given on the command line (YYYY-MM-DD)."""
+    return date.fromisoformat(text).isoformat()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.cli", description=__doc__.splitlines()[0]
@@ -386,6 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "command", choices=["prepare", "build", "summary", "dagster-home", "docs", "sql", "mf"]
     )
+    parser.add_argument(
+        "--from",
+        dest="first",
+        type=_day,
+        help="with `build`: only the deliveries from this day (YYYY-MM-DD) ...",
+    )
+    parser.add_argument("--to", dest="last", type=_day, help="... to this day (default: --from)")
     parser.add_argument("query", nargs="?", help="with `sql`: the query to run on analytics.duckdb")
     parser.add_argument(
         "mf_args", nargs=argparse.REMAINDER, help="with `mf`: MetricFlow's arguments"
@@ -395,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.command == "prepare":
-            prepare_dbt_manifest(force=True)
+            prepare_dbt(settings)
         elif args.command == "build":
             if settings.pii_salt_is_default:
                 print(
@@ -403,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
                     "(pseudonyms are not secret).",
                     file=sys.stderr,
                 )
-            return build(settings)
+            window = (args.first, args.last or args.first) if args.first else None
+            return build(settings, window)
         elif args.command == "summary":
             print_summary(settings)
         elif args.command == "dagster-home":

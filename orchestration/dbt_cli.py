@@ -33,11 +33,15 @@ PROJECT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots")
 NOT_PARSE_STATE = {"DONGNE_PII_SALT", WINDOW_FROM, WINDOW_TO}
 
 
-def build_args(window: tuple[str, str] | None, daily: bool) -> list[str]:
-    """`dbt build` for one step. A full build (no window) rebuilds the incremental daily
-    models from scratch; a window updates them in place (delete+insert)."""
-    args = ["build", *BUILDABLE_TESTS]
-    if daily and window is None:
+def build_args(window: tuple[str, str] | None) -> list[str]:
+    """`dbt build` for a run: models, snapshots, seeds and data tests.
+
+    A full build (no window) rebuilds the incremental models (tag:daily) from scratch; a
+    window updates them in place (delete+insert on what its deliveries touch). Unit tests
+    check the SQL, not the data: `make test` runs them, not every build.
+    """
+    args = ["build", *BUILDABLE_TESTS, "--exclude-resource-type", "unit_test"]
+    if window is None:
         args.append("--full-refresh")
     return args
 
@@ -69,6 +73,9 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "DBT_TARGET_PATH": str(target_dir(settings)),
         "DBT_LOG_PATH": str(state_dir(settings) / "logs"),
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        # No usage statistics (and no wait for an unreachable tracking host).
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "DO_NOT_TRACK": "1",
     }
 
 
@@ -83,7 +90,7 @@ def parse_fingerprint(env: dict[str, str]) -> str:
                 stat = path.stat()
                 digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for key in sorted(env):
-        if key not in NOT_PARSE_STATE:
+        if key.startswith(("DONGNE_", "DBT_")) and key not in NOT_PARSE_STATE:
             digest.update(f"{key}={env[key]}".encode())
     return digest.hexdigest()
 

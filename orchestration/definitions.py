@@ -7,7 +7,7 @@ from dagster import Definitions
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.ml import moderation_classifier
 from orchestration.assets.publish import analytics_db
-from orchestration.assets.transform import dongne_dbt_daily_models, dongne_dbt_models
+from orchestration.assets.transform import dongne_dbt_models
 from orchestration.notify import NotifierResource
 from orchestration.resources import PlatformResource, dbt_resource
 from orchestration.schedules import build_everything_job, daily_build_schedule
@@ -20,7 +20,6 @@ def build_definitions(settings: Settings) -> Definitions:
     return Definitions(
         assets=[
             *ingest_assets,
-            dongne_dbt_daily_models,
             dongne_dbt_models,
             analytics_db,
             moderation_classifier,

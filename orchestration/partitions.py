@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from dagster._core.storage.tags import (
@@ -32,10 +31,10 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
+from orchestration.clock import today_kst
 from orchestration.landing import delivery_days, list_deliveries
 from orchestration.settings import load_settings
 
-KST = ZoneInfo("Asia/Seoul")
 DELIVERY_FROM_TAG = "dongne/delivery_from"
 DELIVERY_TO_TAG = "dongne/delivery_to"
 
@@ -49,7 +48,7 @@ def calendar_bounds(days: list[str], configured_start: str | None = None) -> tup
     the clock sets it, and only until data arrives.
     """
     if not days:
-        today = datetime.now(KST).date().isoformat()
+        today = today_kst().isoformat()
         return configured_start or today, max(configured_start or today, today)
     first = min(configured_start, days[0]) if configured_start else days[0]
     return first, days[-1]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-from orchestration.lake import DB_TABLES
+from orchestration.landing import DB_TABLES
 
 KST = timezone(timedelta(hours=9))
 UTC = UTC

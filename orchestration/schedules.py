@@ -10,7 +10,8 @@ from dagster import (
     schedule,
 )
 
-from orchestration.partitions import KST, window_tags
+from orchestration.clock import KST
+from orchestration.partitions import window_tags
 
 # Everything, raw files to the published database, as one run: the warehouse pool keeps
 # its writers in order, and a failed step stops what depends on it. Its steps run one

@@ -22,15 +22,19 @@ from dagster import (
     job,
     op,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG
 
-from orchestration import lake
+from orchestration import landing
 from orchestration.assets.ingest import freshness_result, volume_result
+from orchestration.clock import KST
 from orchestration.notify import Alert, NotifierResource
-from orchestration.partitions import DAILY_PARTITIONS, KST
+from orchestration.partitions import (
+    CALENDAR,
+    DAILY_PARTITIONS,
+    DELIVERY_FROM_TAG,
+    DELIVERY_TO_TAG,
+    window_from_tags,
+)
 from orchestration.resources import PlatformResource
 from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import (
@@ -91,14 +95,27 @@ def test_a_new_file_in_a_day_folder_requests_that_partition_only(
     assert arrival_requests(raw_signatures(raw), raw_signatures(raw), published=True) == []
 
 
-def test_a_changed_reference_sheet_rebuilds_the_latest_partition(
+def test_a_changed_reference_sheet_rebuilds_with_the_newest_delivery(
+    raw_with_two_days: tuple[Path, list[str]],
+) -> None:
+    raw, (_, newest) = raw_with_two_days
+    before = raw_signatures(raw)
+    deliver(raw, "reference/regions.csv", "region_id,city,district,neighborhood\n1,a,b,c\n")
+    (request,) = arrival_requests(before, raw_signatures(raw), published=True)
+    assert request.partition_key == newest
+
+
+def test_a_delivery_newer_than_the_calendar_runs_as_a_window_of_that_day(
     raw_with_two_days: tuple[Path, list[str]],
 ) -> None:
     raw, _ = raw_with_two_days
     before = raw_signatures(raw)
-    deliver(raw, "reference/regions.csv", "region_id,city,district,neighborhood\n1,a,b,c\n")
+    beyond = (date.fromisoformat(CALENDAR[1]) + timedelta(days=1)).isoformat()
+    deliver(raw, f"events/{beyond}/collector-a.jsonl")
     (request,) = arrival_requests(before, raw_signatures(raw), published=True)
-    assert request.partition_key == DAILY_PARTITIONS.get_partition_keys()[-1]
+    assert request.partition_key is None
+    assert request.tags == {DELIVERY_FROM_TAG: beyond, DELIVERY_TO_TAG: beyond}
+    assert window_from_tags(request.tags) == (beyond, beyond)
 
 
 def test_first_tick_builds_everything_once_unless_something_is_published(
@@ -107,9 +124,9 @@ def test_first_tick_builds_everything_once_unless_something_is_published(
     raw, _ = raw_with_two_days
     current = raw_signatures(raw)
     (request,) = arrival_requests(None, current, published=False)
-    keys = DAILY_PARTITIONS.get_partition_keys()
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == keys[0]
-    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == keys[-1]
+    # A full build: one unpartitioned run, not a backfill of every day.
+    assert request.partition_key is None and window_from_tags(request.tags) is None
+    assert ASSET_PARTITION_RANGE_START_TAG not in request.tags
     assert arrival_requests(None, current, published=True) == []
 
 
@@ -236,8 +253,7 @@ def test_morning_schedule_builds_yesterday_and_today_in_korea() -> None:
         scheduled_execution_time=datetime(2026, 9, 10, 21, 0, tzinfo=UTC)
     )
     request = daily_build_schedule(context)
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2026-09-10"
-    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2026-09-11"
+    assert window_from_tags(request.tags) == ("2026-09-10", "2026-09-11")
     assert request.run_key == "morning:2026-09-11"
 
 
@@ -245,8 +261,8 @@ def history(days: int, rows: int, end: date) -> dict[str, int]:
     return {(end - timedelta(days=n)).isoformat(): rows for n in range(1, days + 1)}
 
 
-def landed(*deliveries: str) -> lake.LandingReport:
-    report = lake.LandingReport(source="events")
+def landed(*deliveries: str) -> landing.LandingReport:
+    report = landing.LandingReport(source="events")
     report.deliveries.extend(deliveries)
     return report
 

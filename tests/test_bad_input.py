@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestration import lake
+from orchestration import landing
 from tests.test_lake import good, without
 
 DAY = "2026-03-01"
@@ -268,10 +268,10 @@ def deliver(raw: Path, case: BadInput) -> None:
         (folder / name).write_bytes(data)
 
 
-def land(raw: Path, lake_dir: Path, source: str) -> lake.LandingReport:
+def land(raw: Path, lake_dir: Path, source: str) -> landing.LandingReport:
     if source == "events":
-        return lake.land_events(raw, lake_dir, lake.connect())
-    return lake.land_table(lake.DB_TABLES[source], raw, lake_dir, lake.connect())
+        return landing.land_events(raw, lake_dir, landing.connect())
+    return landing.land_table(landing.DB_TABLES[source], raw, lake_dir, landing.connect())
 
 
 def lake_rows(lake_dir: Path, source: str) -> tuple[int, int]:

@@ -22,9 +22,9 @@ from dagster import (
     reconstructable,
 )
 
-from orchestration import lake
-from orchestration.assets.transform import RUNS_DIR
-from orchestration.cli import prepare_dbt_manifest, use_venv_tools
+from orchestration import landing
+from orchestration.cli import prepare_dbt, use_venv_tools
+from orchestration.dbt_cli import runs_dir
 from orchestration.notify import NotifierResource
 from orchestration.partitions import range_tags
 from orchestration.sensors import alert_on_run_failure
@@ -66,7 +66,9 @@ def materializations(instance: DagsterInstance, run_id: str) -> dict[str, dict[s
 
 def dbt_models_run(step: str, run_id: str) -> dict[str, str]:
     """Model -> status of what dbt ran in a step of a run (from its run_results.json)."""
-    (target,) = RUNS_DIR.glob(f"{step}-{run_id}-*")
+    from orchestration.settings import load_settings
+
+    (target,) = runs_dir(load_settings()).glob(f"{step}-{run_id}-*")
     results = json.loads((target / "run_results.json").read_text())["results"]
     return {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("model.")}
 
@@ -101,7 +103,9 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
         "DONGNE_DUCKDB_THREADS": "2",
     }.items():
         monkeypatch.setenv(name, value)
-    prepare_dbt_manifest()
+    from orchestration.settings import load_settings
+
+    prepare_dbt(load_settings())
     use_venv_tools()
     published_before = file_digest(data / "analytics.duckdb")
     manifest = "select publish_id from marts.publish_manifest"
@@ -113,7 +117,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     first_region = good_regions.splitlines()[1]
     regions.write_text(good_regions + first_region + "\n", encoding="utf-8")
 
-    last_day = sorted(lake.list_deliveries(raw, "events"))[-1]
+    last_day = sorted(landing.list_deliveries(raw, "events"))[-1]
     job = reconstructable(build_everything_from_environment)
     with instance_for_test() as instance:
         with execute_job(
@@ -161,8 +165,8 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
         # Someone fixes the sheet and lands it again; re-execution from failure finishes
         # the job: dbt retry runs what failed or was skipped, not what had succeeded.
         regions.write_text(good_regions, encoding="utf-8")
-        with lake.connect() as con:
-            lake.land_table(lake.REFERENCE_TABLES["regions"], raw, data / "lake", con)
+        with landing.connect() as con:
+            landing.land_table(landing.REFERENCE_TABLES["regions"], raw, data / "lake", con)
         with execute_job(
             job,
             instance=instance,

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import lake
+from orchestration import landing
 
 GOOD = {
     "event_id": "ok-1",
@@ -50,9 +50,11 @@ BAD_EVENT_LINES = [
 ]
 
 
-def land_events(raw: Path, tmp_path: Path) -> tuple[lake.LandingReport, duckdb.DuckDBPyConnection]:
+def land_events(
+    raw: Path, tmp_path: Path
+) -> tuple[landing.LandingReport, duckdb.DuckDBPyConnection]:
     lake_dir = tmp_path / "lake"
-    report = lake.land_events(raw, lake_dir, lake.connect())
+    report = landing.land_events(raw, lake_dir, landing.connect())
     return report, duckdb.connect()
 
 
@@ -169,7 +171,9 @@ def test_bad_csv_rows_are_quarantined_by_reason_and_the_rest_load(tmp_path: Path
         )
         + "\n",
     )
-    report = lake.land_table(lake.DB_TABLES["users"], raw, tmp_path / "lake", lake.connect())
+    report = landing.land_table(
+        landing.DB_TABLES["users"], raw, tmp_path / "lake", landing.connect()
+    )
     assert report.quarantined_by_reason == {
         "missing_primary_key": 1,
         "unparseable_number": 1,
@@ -201,7 +205,9 @@ def test_a_file_missing_a_column_is_rejected_whole_and_other_files_load(tmp_path
         USERS_HEADER + ",marketing_opt_in\n"
         "2,b,b@x.kr,010,1,2026-03-02 10:00:00,active,2026-03-02 10:00:00,Y\n",
     )
-    report = lake.land_table(lake.DB_TABLES["users"], raw, tmp_path / "lake", lake.connect())
+    report = landing.land_table(
+        landing.DB_TABLES["users"], raw, tmp_path / "lake", landing.connect()
+    )
     assert report.rejected_files == {"db/users/2026-03-01.csv": "file lacks column(s): phone"}
     assert report.extra_columns == {"db/users/2026-03-02.csv": ["marketing_opt_in"]}
     assert report.quarantined_by_reason == {"missing_columns": 1}
@@ -209,8 +215,8 @@ def test_a_file_missing_a_column_is_rejected_whole_and_other_files_load(tmp_path
 
 
 def test_missing_raw_directory_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(lake.RawDirectoryError, match="DONGNE_RAW_DIR"):
-        lake.land_events(tmp_path / "nowhere", tmp_path / "lake", lake.connect())
+    with pytest.raises(landing.RawDirectoryError, match="DONGNE_RAW_DIR"):
+        landing.land_events(tmp_path / "nowhere", tmp_path / "lake", landing.connect())
 
 
 def test_landing_twice_gives_the_same_lake(tmp_path: Path) -> None:
@@ -252,8 +258,8 @@ def test_a_reference_sheet_saved_with_a_byte_order_mark_loads(tmp_path: Path) ->
     sheet.write_bytes(
         "\ufeffregion_id,city,district,neighborhood\r\n1,서울,마포구,서교동\r\n".encode()
     )
-    report = lake.land_table(
-        lake.REFERENCE_TABLES["regions"], raw, tmp_path / "lake", lake.connect()
+    report = landing.land_table(
+        landing.REFERENCE_TABLES["regions"], raw, tmp_path / "lake", landing.connect()
     )
     assert report.rejected_files == {} and report.rows_loaded == 1
     rows = duckdb.sql(

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 from dagster import ExecuteInProcessResult
 
-from orchestration.partitions import KST
+from orchestration.clock import KST
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
 from tests.conftest import copy_build, query, settings_for
 

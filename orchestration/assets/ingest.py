@@ -3,7 +3,7 @@
 import os
 import statistics
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from dagster import (
     AssetCheckResult,
@@ -21,8 +21,9 @@ from dagster import (
 )
 
 from orchestration import landing
+from orchestration.clock import today_kst
 from orchestration.landing.deliveries import DAY_KEY
-from orchestration.partitions import DAILY_PARTITIONS, KST, deliveries_in, window_of
+from orchestration.partitions import DAILY_PARTITIONS, deliveries_in, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 
 # A landing only fails on its own for transient reasons (a file system hiccup): retry it.
@@ -130,7 +131,7 @@ def freshness_result(counts: dict[str, int]) -> AssetCheckResult:
     limit = int(os.environ.get("DONGNE_FRESHNESS_DAYS", "2"))
     dated = [day for day in counts if DAY_KEY.match(day)]
     newest = max(dated) if dated else None
-    today = datetime.now(KST).date()
+    today = today_kst()
     lag = (today - date.fromisoformat(newest)).days if newest else None
     return AssetCheckResult(
         check_name=FRESHNESS_CHECK,

@@ -10,15 +10,14 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.pipeline import Pipeline
 
+if TYPE_CHECKING:  # scikit-learn takes seconds to import: only the training step loads it
+    from sklearn.pipeline import Pipeline
 from orchestration.resources import PlatformResource
 
 TRAINING_QUERY = """
@@ -43,7 +42,7 @@ class DatasetVersion:
 
 @dataclass(frozen=True)
 class TrainedClassifier:
-    pipeline: Pipeline
+    pipeline: "Pipeline"
     version: DatasetVersion
     macro_f1: float
     f1_by_class: dict[str, float]
@@ -64,6 +63,11 @@ def dataset_version(frame: pd.DataFrame) -> DatasetVersion:
 
 def train_moderation_classifier(frame: pd.DataFrame) -> TrainedClassifier:
     """TF-IDF over character n-grams (robust for Korean) and a class-weighted linear model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.pipeline import Pipeline
+
     train = frame[frame["split"] == "train"]
     test = frame[frame["split"] == "test"]
     if train["label"].nunique() < 2:

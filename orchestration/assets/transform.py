@@ -37,17 +37,23 @@ from orchestration.dbt_cli import (
     prepare_parse,
     prune_old_attempts,
     runs_dir,
+    target_dir,
     unfinished_nodes,
     window_env,
 )
 from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Under `dagster dev` the manifest is rebuilt on load; elsewhere `make` prepares it.
-DBT_PROJECT.prepare_if_dev()
+# The asset graph comes from the parse the runs use (dbt_cli.prepare_parse): `make` prepares
+# it, and it is prepared here when missing or stale (the project or environment changed),
+# so `dagster dev` picks up edited models on a reload.
+_SETTINGS = load_settings()
+prepare_parse(_SETTINGS)
+DBT_PROJECT = DbtProject(
+    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target_dir(_SETTINGS)
+)
 
 LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
 
@@ -90,9 +96,6 @@ TRANSLATOR = DongneTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 # dbt exits non-zero for a failed model or an error-severity test as much as for a
 # transient failure (a locked file): retry, but a real failure fails the run after that.
 DBT_RETRY = RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL)
-# Models tagged `daily` are incremental: a partition (or a range of them) recomputes only
-# what its deliveries touch. Everything else is a table rebuilt from them each run.
-DAILY_SELECTION = "tag:daily"
 # dbt resources that are a table or view in the warehouse (and an asset here).
 RELATION_TYPES = frozenset({"model", "snapshot", "seed"})
 
@@ -202,7 +205,6 @@ def run_dbt(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     platform: PlatformResource,
-    daily: bool,
 ) -> Iterator[Any]:
     """`dbt build` for this step; after a failure, `dbt retry` of what did not finish.
 
@@ -240,7 +242,7 @@ def run_dbt(
             retried = set(unfinished_nodes(previous))
             stream = itertools.chain(carried_over(context, retried, previous), stream)
     else:
-        invocation = dbt.cli(build_args(window, daily), context=context, target_path=target)
+        invocation = dbt.cli(build_args(window), context=context, target_path=target)
         stream = invocation.stream()
     held: list[Any] = []
     failure: Exception | None = None
@@ -262,30 +264,15 @@ def run_dbt(
         ) from failure
 
 
-# Not partitioned: the incremental models follow the run's window of deliveries (a
-# partition, a range, or every delivery in a full build), read from the run's tags. A
-# partitioned dbt asset downstream of partitioned landings could not run in the
-# unpartitioned full build, whose cost must not grow with the number of days.
+# One dbt invocation per run: every model, snapshot, seed and data test. Not partitioned:
+# the incremental models (tag:daily) follow the run's window of deliveries (a partition, a
+# range, or every delivery in a full build), read from the run's tags, and a partitioned
+# dbt asset downstream of partitioned landings could not run in the unpartitioned full
+# build, whose cost must not grow with the number of days.
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
     dagster_dbt_translator=TRANSLATOR,
-    select=DAILY_SELECTION,
-    pool=WAREHOUSE_POOL,
-    retry_policy=DBT_RETRY,
-    name="dongne_dbt_daily_models",
-)
-def dongne_dbt_daily_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
-) -> Iterator[Any]:
-    yield from run_dbt(context, dbt, platform, daily=True)
-
-
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    exclude=DAILY_SELECTION,
     pool=WAREHOUSE_POOL,
     retry_policy=DBT_RETRY,
     name="dongne_dbt_models",
@@ -293,4 +280,4 @@ def dongne_dbt_daily_models(
 def dongne_dbt_models(
     context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
 ) -> Iterator[Any]:
-    yield from run_dbt(context, dbt, platform, daily=False)
+    yield from run_dbt(context, dbt, platform)

@@ -24,6 +24,12 @@ def connect(
     return con
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str) -> object:
+    """The one value `query` returns (its result read to the end, so the connection is free
+    for the next statement)."""
+    return con.execute(query).fetchall()[0][0]
+
+
 def sql_text(value: str) -> str:
     """`value` for use inside a single-quoted SQL string literal."""
     return value.replace("'", "''")

@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from orchestration.landing.deliveries import delivery_key, event_files, group_by_delivery
+from orchestration.landing.duck import scalar
 from orchestration.landing.reader import EventLineStream
 from orchestration.landing.report import LandingReport
 from orchestration.landing.specs import (
@@ -220,9 +221,9 @@ def land_events(
             report.rejected_files[outcome.relative] = "unreadable_file"
             report.rows_received += 1
         report.rows_received += outcome.lines
-    report.rows_loaded = con.execute(
-        "select count(*) from checked_events where reason is null"
-    ).fetchone()[0]
+    report.rows_loaded = int(
+        scalar(con, "select count(*) from checked_events where reason is null")
+    )
     report.count_quarantine(con, "checked_events where reason is not null")
     report.partitions = [
         str(day)

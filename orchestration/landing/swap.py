@@ -62,6 +62,7 @@ def swap_in_partitions(
         if not prepared.is_dir():
             prepared = new_staging_dir(lake_dir)
         swap_in(lake_dir, prepared, base / key)
+    shutil.rmtree(written, ignore_errors=True)
 
 
 def copy_to_folder(

@@ -31,7 +31,7 @@ from orchestration.landing.deliveries import (
     raw_files,
     source_files,
 )
-from orchestration.landing.duck import sql_list, sql_text
+from orchestration.landing.duck import scalar, sql_list, sql_text
 from orchestration.landing.report import LandingReport
 from orchestration.landing.specs import INTEGER_TEXT, MAX_LINE_BYTES, TableSpec
 from orchestration.landing.swap import (
@@ -211,9 +211,7 @@ def _check_rows(
         by_header.setdefault(tuple(file.header), []).append(file)
     for header, group in by_header.items():
         _scan_group(spec, list(header), group, con, report)
-    report.rows_loaded = con.execute("select count(*) from landed where reason is null").fetchone()[
-        0
-    ]
+    report.rows_loaded = int(scalar(con, "select count(*) from landed where reason is null"))
     report.count_quarantine(con, "landed where reason is not null")
 
 
@@ -276,9 +274,11 @@ def _scan_group(
         _insert_scanned(spec, header, con)
     finally:
         con.unregister("scanned_files")
-    report.rows_received += con.execute(
-        "select (select count(*) from scanned) + (select count(*) from rejected_records)"
-    ).fetchone()[0]
+    report.rows_received += int(
+        scalar(
+            con, "select (select count(*) from scanned) + (select count(*) from rejected_records)"
+        )
+    )
     for file in group:
         if file.missing:
             missing = ", ".join(file.missing)
@@ -316,14 +316,15 @@ def _insert_scanned(spec: TableSpec, header: list[str], con: duckdb.DuckDBPyConn
         from rejected_records as rejected
         join scanned_files as files using (_path)
     """)
-    present = ", ".join(f'"{c}"' if c in header else f'null as "{c}"' for c in spec.columns)
+    present = ", ".join(f'"{c}"' for c in spec.columns)
+    absent = "".join(f', null::varchar as "{c}"' for c in spec.columns if c not in header)
     as_json = "to_json({" + ", ".join(f"'{sql_text(c)}': \"{c}\"" for c in header) + "})::varchar"
     reason, detail = _row_checks(spec)
     con.execute(f"""
         insert into landed
         with
         accepted as (
-            select *, row_number() over (partition by _path order by rowid) as rn
+            select *{absent}, row_number() over (partition by _path order by rowid) as rn
             from scanned
         ),
         record_counts as (
