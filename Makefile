@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql metrics install manifest browser sample lint clean
+.PHONY: run test dev docs sql metrics install manifest browser sample lint clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,11 +66,16 @@ metrics: install manifest
 
 # Regenerate the committed sample (deterministic: the same files every time).
 sample: install
-	$(BIN)/python -m orchestration.sample_data --users 220 --days 42 --seed 7 --out seeds
+	$(BIN)/python -m dongne_sample --users 220 --days 42 --seed 7 --out seeds
+
+# What a build costs against one plain DuckDB script: sizes S (1M event lines) and M (10M);
+# make bench L=1 adds L (100M). Data is generated once and cached under data/bench/.
+bench: install
+	$(BIN)/python -m bench.run --sizes S,M $(if $(L),--large,)
 
 lint: install
-	$(BIN)/ruff check orchestration tests
-	$(BIN)/ruff format --check orchestration tests
+	$(BIN)/ruff check orchestration dongne_sample bench tests
+	$(BIN)/ruff format --check orchestration dongne_sample bench tests
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
 
 clean:

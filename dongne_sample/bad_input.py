@@ -15,7 +15,8 @@ from datetime import date, timedelta
 BAD_EVENT_LINES = [
     "this is not json",
     '["an", "array", "not", "an", "object"]',
-    '{"event_name":"app_open","user_id":1001,"device_id":"dev-x","occurred_at":"2026-01-01T00:00:00Z"',
+    '{"event_name":"app_open","user_id":1001,"device_id":"dev-x",'
+    '"occurred_at":"{day}T10:00:00+09:00","received_at":"{day}T01:00:01Z","platform":"ios"}',
     '{"event_id":"","event_name":"app_open","user_id":1001,"device_id":"dev-x",'
     '"occurred_at":"{day}T10:00:00+09:00","received_at":"{day}T01:00:01Z","platform":"ios"}',
     '{"event_id":"bad-{n}-ts","event_name":"app_open","user_id":1001,"device_id":"dev-x",'
@@ -32,7 +33,11 @@ BAD_EVENT_LINES = [
 
 
 def bad_event_line(number: int, day: date) -> str | None:
-    """The bad line planted in the `number`-th event file (every third collector-a file)."""
+    """The bad line planted in the `number`-th event file (every third collector-a file).
+
+    The number of kinds is odd, so the kinds cycle through all files even when every other
+    file number belongs to collector b.
+    """
     if number % 3:
         return None
     template = BAD_EVENT_LINES[(number // 3) % len(BAD_EVENT_LINES)]

@@ -158,6 +158,7 @@ class Collector:
         self.con = duckdb.connect(config={"memory_limit": "3GB"})
         self.con.execute(f"set temp_directory = '{scratch}'")
         self.con.execute("set preserve_insertion_order = false")
+        self.con.execute("set enable_progress_bar = false")
         self.next_seq = 1
         self.version_seq = 0
         self.counts: dict[str, int] = defaultdict(int)
@@ -325,7 +326,7 @@ class Collector:
                 if table == MISSING_COLUMN[0] and file_number[table] == MISSING_COLUMN[1]:
                     columns.remove(MISSING_COLUMN[2])
                     query = f"select * exclude ({MISSING_COLUMN[2]}) from ({query})"
-                query = f"select * from ({query}) order by {columns[0]}::varchar"
+                query = f"select * from ({query}) order by all"
                 extra = bad_rows(table, day) if is_bad_row_day(start, day) else []
                 if extra:
                     values = ", ".join(

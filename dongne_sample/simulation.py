@@ -355,7 +355,7 @@ class Simulation:
             status=np.zeros(count, np.int8),
             popularity=popularity,
         )
-        self._listing_versions(np.arange(ids.size) + ids[0] - FIRST_LISTING, moment, versions)
+        self._listing_versions(np.arange(count) + first - FIRST_LISTING, moment, versions)
         return ids
 
     def _listing_versions(self, index: np.ndarray, moment: np.ndarray, versions: Versions) -> None:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 
-from orchestration.cli import run_build
+from orchestration.runner import run_build
 from orchestration.settings import Settings
 
 
@@ -66,7 +66,7 @@ def tree_digest(root: Path) -> str:
 @pytest.fixture(scope="session")
 def sample_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated delivery (36 days: the generator's minimum)."""
-    from orchestration.sample_data import generate
+    from dongne_sample import generate
 
     raw = tmp_path_factory.mktemp("sample") / "raw"
     generate(raw, users=60, days=36, seed=11)

@@ -23,10 +23,10 @@ from dagster import (
 )
 
 from orchestration import landing
-from orchestration.cli import prepare_dbt, use_venv_tools
 from orchestration.dbt_cli import runs_dir
 from orchestration.notify import NotifierResource
 from orchestration.partitions import range_tags
+from orchestration.runner import prepare_dbt, use_venv_tools
 from orchestration.sensors import alert_on_run_failure
 from tests.conftest import copy_build, query
 

@@ -11,11 +11,12 @@ from pathlib import Path
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, load_settings
 
 RUFF = str(Path(sys.executable).parent / "ruff")
+PYTHON_FOLDERS = ["orchestration", "dongne_sample", "bench", "tests"]
 
 
 def test_python_is_ruff_clean() -> None:
     checked = subprocess.run(
-        [RUFF, "check", "orchestration", "tests"],
+        [RUFF, "check", *PYTHON_FOLDERS],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -23,7 +24,7 @@ def test_python_is_ruff_clean() -> None:
     )
     assert checked.returncode == 0, checked.stdout
     formatted = subprocess.run(
-        [RUFF, "format", "--check", "orchestration", "tests"],
+        [RUFF, "format", "--check", *PYTHON_FOLDERS],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -10,8 +10,8 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 
-from orchestration.cli import run_build
 from orchestration.partitions import DAILY_PARTITIONS, delivery_days
+from orchestration.runner import run_build
 from tests.conftest import query, settings_for
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dagster import ExecuteInProcessResult
 
-from orchestration.cli import metricflow_command
+from orchestration.commands import metricflow_command
 from orchestration.settings import DBT_PROJECT_DIR
 from tests.conftest import query, settings_for
 

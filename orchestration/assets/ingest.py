@@ -211,25 +211,27 @@ def _land_events(
     platform: PlatformResource, window: tuple[str, str] | None
 ) -> landing.LandingReport:
     settings = platform.settings()
-    return landing.land_events(
-        settings.raw_dir,
-        settings.lake_dir,
-        platform.landing_connection(),
-        deliveries=deliveries_in(settings.raw_dir, "events", window),
-    )
+    with platform.landing_connection() as con:  # closed at once: its memory goes back
+        return landing.land_events(
+            settings.raw_dir,
+            settings.lake_dir,
+            con,
+            deliveries=deliveries_in(settings.raw_dir, "events", window),
+        )
 
 
 def _land_table_with(spec: landing.TableSpec) -> Landing:
     def _land(platform: PlatformResource, window: tuple[str, str] | None) -> landing.LandingReport:
         settings = platform.settings()
         deliveries = deliveries_in(settings.raw_dir, spec.source, window)
-        return landing.land_table(
-            spec,
-            settings.raw_dir,
-            settings.lake_dir,
-            platform.landing_connection(),
-            deliveries=deliveries if spec.partitioned else None,
-        )
+        with platform.landing_connection() as con:
+            return landing.land_table(
+                spec,
+                settings.raw_dir,
+                settings.lake_dir,
+                con,
+                deliveries=deliveries if spec.partitioned else None,
+            )
 
     return _land
 

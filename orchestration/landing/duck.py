@@ -21,6 +21,7 @@ def connect(
         temp_dir.mkdir(parents=True, exist_ok=True)
         con.execute(f"set temp_directory = '{sql_text(str(temp_dir))}'")
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     return con
 
 

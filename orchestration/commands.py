@@ -1,0 +1,79 @@
+"""The extra commands: one query on the published database (`make sql`), the semantic
+layer (`make metrics`) and the dbt docs site (`make docs`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from orchestration.preflight import UserError
+from orchestration.runner import use_venv_tools
+from orchestration.settings import DBT_PROJECT_DIR, Settings
+
+
+def run_query(settings: Settings, query: str | None) -> None:
+    """Run one query on the published database, read-only, and print the result."""
+    if not query:
+        raise UserError('give a query: make sql Q="select * from marts.fct_daily_active_users"')
+    if not settings.analytics_path.exists():
+        raise UserError(
+            f"nothing published yet at {settings.analytics_path}: run `make run` first."
+        )
+    with duckdb.connect(str(settings.analytics_path), read_only=True) as con:
+        try:
+            con.sql(query).show(max_rows=50, max_width=160)
+        except duckdb.Error as error:
+            raise UserError(str(error).splitlines()[0]) from error
+
+
+def metricflow_command(settings: Settings, mf_args: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`mf <args>` as it must run: in the dbt project, with the platform's paths."""
+    use_venv_tools()
+    from orchestration.dbt_cli import dbt_environment
+
+    env = {**os.environ, **dbt_environment(settings)}
+    return [str(Path(sys.executable).parent / "mf"), *mf_args], env
+
+
+def run_metricflow(settings: Settings, mf_args: list[str]) -> int:
+    """The semantic layer's CLI (MetricFlow) against the warehouse built by `make run`."""
+    if not settings.warehouse_path.exists():
+        raise UserError("no warehouse yet: run `make run` first.")
+    command, env = metricflow_command(settings, mf_args or ["list", "metrics"])
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, check=False).returncode
+
+
+def serve_docs(settings: Settings, port: int = 8080) -> int:
+    """Generate the dbt docs site against the built warehouse and serve it locally."""
+    if not settings.warehouse_path.exists():
+        raise UserError("no warehouse yet: run `make run` first, then `make docs`.")
+    use_venv_tools()
+    from orchestration.dbt_cli import dbt_environment
+
+    env = {**os.environ, **dbt_environment(settings)}
+    dbt = [str(Path(sys.executable).parent / "dbt")]
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    generated = subprocess.run([*dbt[:1], "docs", "generate", *common], env=env, check=False)
+    if generated.returncode:
+        return generated.returncode
+    print(f"dbt docs: http://127.0.0.1:{port}  (Ctrl-C to stop)")
+    served = subprocess.run(
+        [
+            *dbt[:1],
+            "docs",
+            "serve",
+            *common,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-browser",
+        ],
+        env=env,
+        check=False,
+    )
+    return served.returncode

@@ -1,0 +1,106 @@
+"""Checks before a build starts: a raw directory with data in it, a writable data
+directory outside it, and a warehouse no other program holds. Each failure is one
+sentence a user can act on (UserError), never a traceback."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from orchestration.settings import Settings
+
+
+class UserError(RuntimeError):
+    """Something the user can fix; printed as its message alone."""
+
+
+RAW_FOLDERS = ("events", "db", "reference")
+
+
+def check_directories(settings: Settings) -> None:
+    """Before anything runs: a raw directory with data in it, a writable data directory
+    outside it, and a warehouse no other program holds."""
+    raw, data = settings.raw_dir, settings.data_dir
+    if raw.exists() and not raw.is_dir():
+        raise UserError(
+            f"DONGNE_RAW_DIR {raw} is a file, not a folder: point it at the folder that "
+            "holds events/, db/ and reference/ (SOURCES.md)."
+        )
+    if not raw.is_dir():
+        raise UserError(
+            f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
+            "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/."
+        )
+    if not os.access(raw, os.R_OK | os.X_OK):
+        raise UserError(
+            f"raw directory {raw} is not readable by this user: fix its permissions "
+            f"(e.g. `chmod -R a+rX {raw}`)."
+        )
+    if not any((raw / part).is_dir() for part in RAW_FOLDERS):
+        raise UserError(
+            f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
+            "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md."
+        )
+    if not any(path.is_file() for part in RAW_FOLDERS for path in (raw / part).rglob("*")):
+        raise UserError(
+            f"raw directory {raw} has the SOURCES.md folders but no files in them: no "
+            "data has been delivered yet."
+        )
+    if data.resolve().is_relative_to(raw.resolve()):
+        raise UserError(
+            f"DONGNE_DATA_DIR {data} is inside the raw directory {raw}: the raw directory "
+            "is read-only to the platform; choose a data folder outside it."
+        )
+    if data.exists() and not data.is_dir():
+        raise UserError(
+            f"DONGNE_DATA_DIR {data} is a file, not a folder: choose a folder (it is "
+            "created if missing)."
+        )
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        probe = data / ".write-probe"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(
+            f"cannot write to DONGNE_DATA_DIR {data} ({error.strerror}): choose a writable folder."
+        ) from error
+    check_warehouse_is_free(settings.warehouse_path)
+
+
+def lock_holder(message: str) -> str:
+    """'PID 1234 (duckdb)' from DuckDB's lock error, with the process's command line."""
+    found = re.search(r"PID (\d+)", message)
+    if not found:
+        return "another process"
+    pid = found.group(1)
+    command = " ".join(process_command(int(pid)).split())[:120]  # one line, whatever it holds
+    return f"PID {pid}" + (f" ({command})" if command else "")
+
+
+def process_command(pid: int) -> str:
+    """A live process's command line ('' when there is no such process)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return command.replace(b"\0", b" ").decode(errors="replace")
+
+
+def check_warehouse_is_free(warehouse: Path) -> None:
+    """DuckDB allows one writer per file: say who holds the warehouse, not dbt's traceback."""
+    if not warehouse.exists():
+        return
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise UserError(
+            f"the warehouse {warehouse} is held by {lock_holder(str(error))}: close that "
+            "program (a DuckDB shell or notebook on the live warehouse; analysts should open "
+            "analytics.duckdb instead) or wait for the running build, then run again."
+        ) from error

@@ -1,0 +1,42 @@
+"""`make bench` at its smallest size (seconds of data, a few builds): the benchmark runs
+end to end and reports what it promises, so the script cannot rot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import run as bench
+
+
+@pytest.mark.slow
+def test_the_benchmark_measures_every_figure_at_the_smallest_size(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    assert bench.main(["--sizes", "XS", "--results", str(results), "--data", str(tmp_path)]) == 0
+    report = json.loads((results / "latest.json").read_text())
+    (size,) = report["sizes"]
+    assert size["size"] == "XS" and size["event_lines"] > 10_000
+    for figure in ("baseline_s", "full_s", "incremental_s", "clock_moved_s", "import_s"):
+        assert 0 < size[figure] < 600, figure
+    # Stage times come from the build's own Dagster run, and fit inside the wall time.
+    assert min(size["landing_s"], size["dbt_s"], size["publish_s"]) > 0
+    assert size["landing_s"] + size["dbt_s"] + size["publish_s"] < size["full_s"]
+    assert 100 < size["full_peak_mib"] < 8 * 1024 and size["baseline_peak_mib"] > 10
+    assert size["events_per_second"] == pytest.approx(size["event_lines"] / size["full_s"])
+    table = (results / "latest.md").read_text()
+    assert "| XS | " in table and "Importing the Dagster definitions" in table
+    assert (results / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_process_tree_memory_counts_children(tmp_path: Path) -> None:
+    """A child holding 200 MB shows in its parent's tree, not only in itself."""
+    script = "import sys, time; block = bytearray(200 * 2**20); time.sleep(1.5)"
+    measured = bench.measure(
+        ["python3", "-c", f"import subprocess; subprocess.run(['python3', '-c', {script!r}])"],
+        env={"PATH": "/usr/bin:/bin"},
+        log=tmp_path / "log",
+    )
+    assert measured.returncode == 0
+    assert measured.peak_rss_mib > 200
