@@ -18,8 +18,15 @@ def docs_url(unique_id: str) -> str:
     return f"{base}/#!/{kind}/{unique_id}"
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> dict[str, Any]:
-    """Row count and column schema of one relation (empty when it does not exist)."""
+def table_metadata(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    descriptions: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Column schema of one relation, with each column's description (from dbt's yml, else
+    the database comment), and its row count when it is a table (counting a view would
+    run its query again). Empty when the relation does not exist."""
     columns = con.execute(
         "select column_name, data_type, comment from duckdb_columns() "
         "where schema_name = ? and table_name = ? order by column_index",
@@ -27,18 +34,29 @@ def table_metadata(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> di
     ).fetchall()
     if not columns:
         return {}
-    rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
-    return {
-        "dagster/row_count": MetadataValue.int(int(rows)),
+    described = descriptions or {}
+    metadata: dict[str, Any] = {
         "dagster/column_schema": MetadataValue.table_schema(
             TableSchema(
                 columns=[
-                    TableColumn(name=column, type=str(kind), description=comment or None)
+                    TableColumn(
+                        name=column,
+                        type=str(kind),
+                        description=described.get(column) or comment or None,
+                    )
                     for column, kind, comment in columns
                 ]
             )
         ),
     }
+    is_table = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()[0][0]
+    if is_table:
+        rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
+        metadata["dagster/row_count"] = MetadataValue.int(int(rows))
+    return metadata
 
 
 def markdown_preview(con: duckdb.DuckDBPyConnection, relation: str, order_by: str) -> str:

@@ -131,8 +131,10 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
         assert "analytics_db" not in steps or steps["analytics_db"] == "SKIPPED"
         built_first = materializations(instance, failed_run.run_id)
         assert "analytics_db" not in built_first
-        # What did build before the failure is recorded (with row counts).
-        assert built_first["staging/stg_dongne_db__users"]["dagster/row_count"] > 0
+        # What did build before the failure is recorded (tables with row counts; views,
+        # whose count would run their query again, with their columns).
+        assert built_first["intermediate/int_users_current"]["dagster/row_count"] > 0
+        assert "dagster/column_schema" in built_first["staging/stg_dongne_db__users"]
         assert "marts/dim_regions" not in built_first
         # Yesterday's analytics database stays in place, byte for byte.
         assert file_digest(data / "analytics.duckdb") == published_before

@@ -111,11 +111,18 @@ def manifest_relations() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return nodes, manifest["parent_map"]
 
 
-def relations_by_unique_id() -> dict[str, tuple[str, str]]:
-    """(schema, table) of every model, snapshot and seed in the manifest."""
+def relations_by_unique_id() -> dict[str, tuple[str, str, dict[str, str]]]:
+    """(schema, table, column descriptions) of every model, snapshot and seed."""
     nodes, _ = manifest_relations()
     return {
-        unique_id: (node["schema"], node.get("alias") or node["name"])
+        unique_id: (
+            node["schema"],
+            node.get("alias") or node["name"],
+            {
+                name: column.get("description") or ""
+                for name, column in (node.get("columns") or {}).items()
+            },
+        )
         for unique_id, node in nodes.items()
     }
 
