@@ -48,7 +48,7 @@ from dongne_sample.world import (
     WEB_VERSION,
     Users,
 )
-from orchestration.landing.specs import DB_TABLES
+from orchestration.landing.specs import DB_TABLES, REFERENCE_TABLES
 
 
 def _sql_list(values: list[str | None]) -> str:
@@ -362,58 +362,27 @@ def write_reference(out: Path, calendar: Calendar) -> None:
         return datetime.fromtimestamp((ms + KST_OFFSET) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
     first, last = calendar.experiment
+    experiments = [
+        ("exp_safe_pay_banner", "안전결제 배너, 상세 화면", "control:0.5;treatment:0.5"),
+        ("exp_search_ranking", "검색 랭킹 v2", "control:0.34;v_simple:0.33;v_rich:0.33"),
+    ]
+    outages = ["결제 API 장애 (PG사 timeout)", "채팅 서버 점검, 자정 넘김"]
     sheets = {
-        "regions.csv": (["region_id", "city", "district", "neighborhood"], REGIONS),
-        "categories.csv": (["category_id", "name"], CATEGORIES),
-        "experiments.csv": (
-            [
-                "experiment_id",
-                "name",
-                "control_variant",
-                "variants",
-                "started_at",
-                "ended_at",
-                "primary_metric",
-            ],
-            [
-                (
-                    "exp_safe_pay_banner",
-                    "안전결제 배너, 상세 화면",
-                    "control",
-                    "control:0.5;treatment:0.5",
-                    kst(first),
-                    kst(last),
-                    "buyer_conversion",
-                ),
-                (
-                    "exp_search_ranking",
-                    "검색 랭킹 v2",
-                    "control",
-                    "control:0.34;v_simple:0.33;v_rich:0.33",
-                    kst(first),
-                    kst(last),
-                    "buyer_conversion",
-                ),
-            ],
-        ),
-        "incidents.csv": (
-            ["incident_id", "started_at", "ended_at", "description"],
-            [
-                (f"INC-{n + 1:03d}", kst(begin), kst(end), text)
-                for n, ((begin, end), text) in enumerate(
-                    zip(
-                        calendar.incidents,
-                        ["결제 API 장애 (PG사 timeout)", "채팅 서버 점검, 자정 넘김"],
-                        strict=True,
-                    )
-                )
-            ],
-        ),
+        "regions": REGIONS,
+        "categories": CATEGORIES,
+        "experiments": [
+            (key, name, "control", split, kst(first), kst(last), "buyer_conversion")
+            for key, name, split in experiments
+        ],
+        "incidents": [
+            (f"INC-{n + 1:03d}", kst(begin), kst(end), text)
+            for n, ((begin, end), text) in enumerate(zip(calendar.incidents, outages, strict=True))
+        ],
     }
-    for name, (header, rows) in sheets.items():
-        path = out / "reference" / name
+    for name, rows in sheets.items():
+        path = out / "reference" / f"{name}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
+            writer.writerow(REFERENCE_TABLES[name].columns)
             writer.writerows(rows)
