@@ -1,0 +1,103 @@
+"""What a run covers and how dbt is called for it: small pure functions, tested directly.
+
+A run covers a window of deliveries (a partition, a range, or the delivery tags of a day
+newer than the calendar) or, without any, every delivery (a full build). dbt gets the
+window in its environment, never in --vars (vars are part of dbt's parse state), and a
+full build rebuilds the incremental models from scratch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from orchestration.dbt_cli import build_args, parse_fingerprint, window_env
+from orchestration.landing import delivery_days
+from orchestration.partitions import (
+    DELIVERY_FROM_TAG,
+    DELIVERY_TO_TAG,
+    calendar_bounds,
+    window_from_tags,
+    window_tags,
+)
+
+CALENDAR = ("2026-09-01", "2026-09-30")
+
+
+def test_a_partition_a_range_and_delivery_tags_name_their_window() -> None:
+    assert window_from_tags({PARTITION_NAME_TAG: "2026-09-05"}, CALENDAR) == (
+        "2026-09-05",
+        "2026-09-05",
+    )
+    ranged = {
+        ASSET_PARTITION_RANGE_START_TAG: "2026-09-03",
+        ASSET_PARTITION_RANGE_END_TAG: "2026-09-04",
+    }
+    assert window_from_tags(ranged, CALENDAR) == ("2026-09-03", "2026-09-04")
+    beyond = {DELIVERY_FROM_TAG: "2026-10-02", DELIVERY_TO_TAG: "2026-10-02"}
+    assert window_from_tags(beyond, CALENDAR) == ("2026-10-02", "2026-10-02")
+
+
+def test_no_tags_or_a_range_over_the_whole_calendar_is_a_full_build() -> None:
+    assert window_from_tags({}, CALENDAR) is None
+    whole = {
+        ASSET_PARTITION_RANGE_START_TAG: CALENDAR[0],
+        ASSET_PARTITION_RANGE_END_TAG: CALENDAR[1],
+    }
+    assert window_from_tags(whole, CALENDAR) is None
+
+
+def test_dbt_gets_a_full_refresh_only_on_a_full_build_and_never_unit_tests_or_vars() -> None:
+    full, daily = build_args(None), build_args(("2026-09-05", "2026-09-05"))
+    assert full[0] == "build" and "--full-refresh" in full
+    assert "--full-refresh" not in daily
+    for args in (full, daily):
+        assert "--vars" not in args
+        assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+        assert args[args.index("--indirect-selection") + 1] == "buildable"
+
+
+def test_the_window_travels_in_the_environment_and_is_empty_for_a_full_build() -> None:
+    assert window_env(("2026-09-03", "2026-09-04")) == {
+        "DONGNE_DELIVERY_FROM": "2026-09-03",
+        "DONGNE_DELIVERY_TO": "2026-09-04",
+    }
+    assert window_env(None) == {"DONGNE_DELIVERY_FROM": "", "DONGNE_DELIVERY_TO": ""}
+
+
+def test_the_parse_depends_on_paths_not_on_the_window_or_the_salt() -> None:
+    base = {"DONGNE_WAREHOUSE_PATH": "/a/warehouse.duckdb", "HOME": "/root"}
+    same = parse_fingerprint(base)
+    assert parse_fingerprint({**base, **window_env(("2026-09-01", "2026-09-02"))}) == same
+    assert parse_fingerprint({**base, "DONGNE_PII_SALT": "secret", "HOME": "/x"}) == same
+    assert parse_fingerprint({**base, "DONGNE_WAREHOUSE_PATH": "/b/warehouse.duckdb"}) != same
+
+
+def test_the_calendar_runs_from_the_first_to_the_newest_delivery(tmp_path: Path) -> None:
+    for relative in ["events/2026-09-02/a.jsonl", "db/users/2026-09-07.csv", "db/users/x.csv"]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    (tmp_path / "events" / "2026-09-04").mkdir()  # an empty day folder is still a delivery
+    days = delivery_days(tmp_path)
+    assert days == ["2026-09-02", "2026-09-04", "2026-09-07"]
+    assert calendar_bounds(days) == ("2026-09-02", "2026-09-07")
+    assert calendar_bounds(days, "2026-08-25") == ("2026-08-25", "2026-09-07")
+
+
+def test_a_window_outside_the_loaded_calendar_uses_delivery_tags() -> None:
+    from orchestration.partitions import CALENDAR as loaded
+
+    inside = window_tags(loaded[1], loaded[1])
+    assert inside == {
+        ASSET_PARTITION_RANGE_START_TAG: loaded[1],
+        ASSET_PARTITION_RANGE_END_TAG: loaded[1],
+    }
+    assert window_tags("2099-01-01", "2099-01-02") == {
+        DELIVERY_FROM_TAG: "2099-01-01",
+        DELIVERY_TO_TAG: "2099-01-02",
+    }
