@@ -43,11 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         help="with `build`: only the deliveries from this day (YYYY-MM-DD) ...",
     )
     parser.add_argument("--to", dest="last", type=_day, help="... to this day (default: --from)")
-    parser.add_argument("query", nargs="?", help="with `sql`: the query to run on analytics.duckdb")
     parser.add_argument(
-        "mf_args", nargs=argparse.REMAINDER, help="with `mf`: MetricFlow's arguments"
+        "query",
+        nargs="?",
+        help="with `sql`: the query to run on analytics.duckdb; with `mf`: MetricFlow's "
+        "command, followed by its own options",
     )
-    args = parser.parse_args(argv)
+    args, mf_args = parser.parse_known_args(argv)
+    if mf_args and args.command != "mf":
+        parser.error(f"unrecognized arguments: {' '.join(mf_args)}")
     os.chdir(REPO_ROOT)
     try:
         settings = load_settings()
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "sql":
             run_query(settings, args.query)
         elif args.command == "mf":
-            return run_metricflow(settings, [a for a in [args.query, *args.mf_args] if a])
+            return run_metricflow(settings, [a for a in [args.query, *mf_args] if a])
     except (UserError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -101,3 +102,26 @@ def test_a_window_outside_the_loaded_calendar_uses_delivery_tags() -> None:
         DELIVERY_FROM_TAG: "2099-01-01",
         DELIVERY_TO_TAG: "2099-01-02",
     }
+
+
+def test_the_command_line_passes_a_window_to_the_build_and_options_to_metricflow(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from orchestration import cli
+
+    calls: list[object] = []
+    monkeypatch.setattr(cli, "build", lambda settings, window: calls.append(window) or 0)
+    monkeypatch.setattr(cli, "run_metricflow", lambda settings, args: calls.append(args) or 0)
+    monkeypatch.setenv("DONGNE_DATA_DIR", str(tmp_path))
+    assert cli.main(["build", "--from", "2026-09-03", "--to", "2026-09-04"]) == 0
+    assert cli.main(["build", "--from", "2026-09-03"]) == 0
+    assert cli.main(["build"]) == 0
+    assert cli.main(["mf", "query", "--metrics", "dau", "--group-by", "metric_time__day"]) == 0
+    assert calls == [
+        ("2026-09-03", "2026-09-04"),
+        ("2026-09-03", "2026-09-03"),
+        None,
+        ["query", "--metrics", "dau", "--group-by", "metric_time__day"],
+    ]
+    with pytest.raises(SystemExit):
+        cli.main(["build", "--metrics", "dau"])
