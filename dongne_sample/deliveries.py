@@ -302,6 +302,9 @@ class Collector:
                 with versions as ({EXPORT_SELECTS[table]})
                 select *, greatest((_moment + {KST_OFFSET}) // {DAY}, {first_day}) as _day
                 from versions
+                -- Changes after the window (a cancellation days later) are not exported
+                -- yet when the sample is cut.
+                where _moment <= {self.calendar.end_ms}
                 qualify _key is null or row_number() over (
                     partition by _key, greatest((_moment + {KST_OFFSET}) // {DAY}, {first_day})
                     order by _moment desc, _seq desc
