@@ -204,7 +204,7 @@ def run_baseline(raw: Path, work: Path) -> Measured:
     script.write_text(BASELINE_SQL.read_text().replace("{raw}", str(raw)))
     code = (
         "import duckdb, sys; "
-        "con = duckdb.connect(config={'memory_limit': '4GB', 'threads': 2}); "
+        "con = duckdb.connect(config={'memory_limit': '3GB', 'threads': 2}); "
         f"con.execute(\"set temp_directory = '{work / 'tmp'}'\"); "
         "con.execute(open(sys.argv[1]).read()).fetchall()"
     )

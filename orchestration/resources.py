@@ -29,7 +29,7 @@ class PlatformResource(ConfigurableResource):
 
     raw_dir: str
     data_dir: str
-    duckdb_memory_limit: str = "4GB"
+    duckdb_memory_limit: str = "3GB"
     duckdb_threads: int = 2
 
     @classmethod

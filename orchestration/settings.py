@@ -84,7 +84,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         pii_salt=salt,
         pii_salt_is_default=is_default,
-        duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "4GB"),
+        duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "3GB"),
         duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
     )
 
