@@ -7,9 +7,10 @@ bounded) and complete: every edge case of the raw-source contract is in it (see
     python -m dongne_sample --users 220 --days 42 --seed 7 --out seeds
     python -m dongne_sample --events 10000000 --days 60 --out /tmp/raw   # about 10M lines
 
-Modules: `world` (places, goods, texts, people), `simulation` (what people do, day by
-day), `deliveries` (the collector's and export job's files), `bad_input` (what goes
-wrong upstream, on purpose).
+Modules: `world` (places, goods, texts, people), `state` (what a day hands on: event
+chunks, row versions, the calendar), `simulation` (what people do, day by day),
+`moderation` (labels), `deliveries` (the collector's and export job's files),
+`bad_input` (what goes wrong upstream, on purpose).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from dongne_sample.deliveries import Collector, write_reference
-from dongne_sample.simulation import Calendar, Simulation
+from dongne_sample.simulation import Simulation
+from dongne_sample.state import Calendar
 from dongne_sample.world import MIN_DAYS, make_users, users_for_events
 
 __all__ = ["MIN_DAYS", "generate", "users_for_events"]

@@ -28,7 +28,7 @@ from dongne_sample.bad_input import (
     bad_rows,
     is_bad_row_day,
 )
-from dongne_sample.simulation import LABELS, LISTING_STATUS, Calendar, EventChunk, Versions
+from dongne_sample.state import LABELS, LISTING_STATUS, Calendar, EventChunk, Versions
 from dongne_sample.world import (
     ALL_DESCRIPTIONS,
     ALL_POST_BODIES,

@@ -1,4 +1,4 @@
-"""What people do, day by day, as NumPy arrays: sessions, listings, posts, trades, labels.
+"""What people do, day by day, as NumPy arrays: sessions, listings, posts, trades.
 
 Each simulated day yields one chunk of app events (as the app sends them, before the
 collector's quirks) and the database rows it created or changed (versions, with the
@@ -9,123 +9,50 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 
 import numpy as np
 
+from dongne_sample.moderation import moderation_labels
+from dongne_sample.state import (
+    ANONYMOUS,
+    DELETED,
+    FIRST_LISTING,
+    FIRST_POST,
+    FIRST_TRADE,
+    HIDDEN,
+    LISTING_NAMES,
+    NAME,
+    ON_SALE,
+    POST_NAMES,
+    RESERVED,
+    SESSION_NAME_CODES,
+    SESSION_P,
+    SOLD,
+    Calendar,
+    EventChunk,
+    Listings,
+    Versions,
+    concat,
+    events_of,
+)
 from dongne_sample.world import (
-    ALL_DESCRIPTIONS,
     ALL_POST_BODIES,
     CATEGORIES,
     DAY,
-    DESCRIPTION_TRUTH,
     DESCRIPTIONS,
-    EVENT_NAMES,
     FRAUD_TEXTS,
     HOUR,
     ITEMS,
-    LISTING_EVENTS,
-    MINUTE,
     POST_BODIES,
-    POST_EVENTS,
     POST_TOPICS,
     PROHIBITED_TEXTS,
     SCREENS,
     SEARCH_TERMS,
     SECOND,
     SESSION_EVENTS,
-    SESSION_WEIGHTS,
     SPAM_TEXTS,
     Users,
-    day_start_ms,
 )
-
-NAME = {name: index for index, name in enumerate(EVENT_NAMES)}
-LISTING_NAMES = np.array([NAME[name] for name in sorted(LISTING_EVENTS)])
-POST_NAMES = np.array([NAME[name] for name in sorted(POST_EVENTS)])
-SESSION_NAME_CODES = np.array([NAME[name] for name in SESSION_EVENTS])
-SESSION_P = SESSION_WEIGHTS / SESSION_WEIGHTS.sum()
-ON_SALE, RESERVED, SOLD, HIDDEN, DELETED = range(5)
-LISTING_STATUS = ["on_sale", "reserved", "sold", "hidden", "deleted"]
-FIRST_LISTING, FIRST_TRADE, FIRST_POST = 50001, 70001, 90001
-ANONYMOUS = -1  # user index of a logged-out event
-
-
-@dataclass
-class EventChunk:
-    """App events of one day, column by column (user -1: logged out)."""
-
-    user: np.ndarray  # user index, or ANONYMOUS
-    device: np.ndarray  # device bits (users: 40 bits, anonymous devices: 32)
-    occurred_ms: np.ndarray
-    name: np.ndarray  # index into EVENT_NAMES
-    platform: np.ndarray  # index into PLATFORMS
-    app_version: np.ndarray  # index into APP_VERSIONS, -1: the web app's version
-    listing_id: np.ndarray  # 0: none
-    post_id: np.ndarray  # 0: none
-    category_id: np.ndarray  # listing_create only, else 0
-    screen: np.ndarray  # index into SCREENS, -1: none
-    query: np.ndarray  # index into SEARCH_TERMS, -1: none
-    region_only: np.ndarray  # search filter
-
-    def __len__(self) -> int:
-        return int(self.occurred_ms.size)
-
-
-@dataclass
-class Versions:
-    """Database rows written during a day: column name -> values, one list per table."""
-
-    rows: dict[str, list[dict[str, np.ndarray]]] = field(default_factory=dict)
-
-    def add(self, table: str, **columns: np.ndarray) -> None:
-        if columns and next(iter(columns.values())).size:
-            self.rows.setdefault(table, []).append(columns)
-
-
-@dataclass
-class Listings:
-    """Every listing so far; arrays grow as listings are created."""
-
-    listing_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    seller: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    category_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    region_id: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    item: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    description: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    price: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    created_ms: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    status: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
-    popularity: np.ndarray = field(default_factory=lambda: np.zeros(0, float))
-
-    def extend(self, **columns: np.ndarray) -> None:
-        for name, values in columns.items():
-            setattr(self, name, np.concatenate([getattr(self, name), values]))
-
-
-@dataclass
-class Calendar:
-    start: date
-    days: int
-
-    def day(self, offset: int) -> int:
-        return day_start_ms(self.start, offset)
-
-    @property
-    def experiment(self) -> tuple[int, int]:
-        return self.day(7) + 10 * HOUR, self.day(min(35, self.days - 1))
-
-    @property
-    def incidents(self) -> list[tuple[int, int]]:
-        """A payment outage in the afternoon and a chat outage across midnight."""
-        first = self.day(min(33, self.days - 2)) + 14 * HOUR
-        second = self.day(min(30, self.days - 3)) + 23 * HOUR
-        return [(first, first + 2 * HOUR + 30 * MINUTE), (second, second + 2 * HOUR)]
-
-    @property
-    def end_ms(self) -> int:
-        """The last moment of the window (the sample is cut there)."""
-        return self.day(self.days) - SECOND
 
 
 @dataclass
@@ -155,7 +82,7 @@ class Simulation:
         for offset in range(self.calendar.days):
             versions = first if offset == 0 else Versions()
             yield self.day(offset, versions), versions
-        yield self._no_events(), self.labels()
+        yield self._no_events(), moderation_labels(self)
 
     def day(self, offset: int, versions: Versions) -> EventChunk:
         day0 = self.calendar.day(offset)
@@ -163,7 +90,7 @@ class Simulation:
         active_ids = self.listings.listing_id[active]
         weights = np.cumsum(self.listings.popularity[active])
         chunk = self._sessions(day0, active_ids, weights, versions)
-        chunk = _concat([chunk, self._anonymous(day0, active_ids)])
+        chunk = concat([chunk, self._anonymous(day0, active_ids)])
         self._trades(day0, versions)
         self._listing_changes(day0, versions)
         self._user_changes(day0, versions)
@@ -238,8 +165,8 @@ class Simulation:
         self._assign_experiments(user, start, versions)
 
         parts = [
-            _events(user, start, NAME["app_open"], users),
-            _events(
+            events_of(user, start, NAME["app_open"], users),
+            events_of(
                 user[owner],
                 browse_ms,
                 names,
@@ -250,10 +177,10 @@ class Simulation:
                 query=query,
                 region_only=region_only,
             ),
-            _events(
+            events_of(
                 user[extra], extra_ms, NAME["screen_view"], users, screen=np.zeros(extra_ms.size)
             ),
-            _events(
+            events_of(
                 user[creates_listing],
                 last_ms[creates_listing] + 20 * SECOND,
                 NAME["listing_create"],
@@ -263,7 +190,7 @@ class Simulation:
                 if new_listings.size
                 else new_listings,
             ),
-            _events(
+            events_of(
                 user[creates_post],
                 last_ms[creates_post] + 30 * SECOND,
                 NAME["post_create"],
@@ -271,7 +198,7 @@ class Simulation:
                 post_id=new_posts,
             ),
         ]
-        return _concat(parts)
+        return concat(parts)
 
     def _anonymous(self, day0: int, active_ids: np.ndarray) -> EventChunk:
         """Logged-out visitors on the web: an app open and a few listing views."""
@@ -313,7 +240,7 @@ class Simulation:
         )
 
     def _no_events(self) -> EventChunk:
-        return _events(np.zeros(0, np.int64), np.zeros(0, np.int64), 0, self.users)
+        return events_of(np.zeros(0, np.int64), np.zeros(0, np.int64), 0, self.users)
 
     # ---------------------------------------------------------------------------------
     def _create_listings(self, seller: np.ndarray, moment: np.ndarray, versions: Versions):
@@ -542,106 +469,3 @@ class Simulation:
         versions.add("users", user=changed, status=status, updated_ms=moment)
 
     # ---------------------------------------------------------------------------------
-    def labels(self) -> Versions:
-        """Moderation labels: models label half the listings, humans the suspicious ones
-        (and a sample of the rest); reviewers correct each other; two reviewers at the
-        same second are resolved by the larger label id."""
-        rng, lst = self.rng, self.listings
-        end = self.calendar.end_ms
-        truth_of = np.array([LABELS.index(t) for t in DESCRIPTION_TRUTH])
-        count = lst.listing_id.size
-        truth = truth_of[lst.description] if count else np.zeros(0, np.int64)
-        moment = lst.created_ms + rng.integers(1, 601, size=count) * MINUTE
-        model = rng.random(count) < 0.5
-        model_label = np.where(rng.random(count) < 0.8, truth, 0)
-        reviewed = (truth != 0) | (rng.random(count) < 0.25)
-        first = np.where(rng.random(count) < 0.85, truth, 0)
-        corrected = reviewed & (first != truth)
-        tie = reviewed & ~corrected & (rng.random(count) < 0.1)
-        # Per listing, in order: model label, first human label, correction or tie.
-        slots = np.stack([model, reviewed, corrected | tie], axis=1)
-        label = np.stack([model_label, first, truth], axis=1)
-        when = np.stack(
-            [moment, moment + HOUR, np.where(tie, moment + HOUR, moment + 20 * HOUR)], 1
-        )
-        source = np.tile(np.array([1, 0, 0], np.int8), (count, 1))  # 0 human, 1 model
-        target = np.repeat(lst.listing_id[:, None], 3, axis=1)
-        keep = slots.ravel()
-        rows = {
-            "target_type": np.zeros(int(keep.sum()), np.int8),
-            "target_id": target.ravel()[keep],
-            "label": label.ravel()[keep],
-            "source": source.ravel()[keep],
-            "labeled_ms": np.minimum(when.ravel()[keep], end),
-        }
-        # A label for a listing that was never exported (a test account, purged).
-        orphan = {
-            "target_type": np.zeros(1, np.int8),
-            "target_id": np.array([49999]),
-            "label": np.array([LABELS.index("spam")]),
-            "source": np.zeros(1, np.int8),
-            "labeled_ms": np.array([self.calendar.day(3) + 12 * HOUR]),
-        }
-        posts = np.array(self.posts, dtype=np.int64).reshape(-1, 4)
-        abusive = posts[:, 2] >= len(POST_BODIES)
-        labelled = abusive | (rng.random(posts.shape[0]) < 0.4)
-        post_rows = {
-            "target_type": np.ones(int(labelled.sum()), np.int8),
-            "target_id": posts[labelled, 0],
-            "label": np.where(abusive[labelled], LABELS.index("abusive"), 0),
-            "source": np.zeros(int(labelled.sum()), np.int8),
-            "labeled_ms": np.minimum(posts[labelled, 3] + 2 * HOUR, end),
-        }
-        versions = Versions()
-        merged = {k: np.concatenate([rows[k], orphan[k], post_rows[k]]) for k in rows}
-        merged["label_id"] = np.arange(1, merged["target_id"].size + 1)
-        versions.add("moderation_labels", **merged)
-        return versions
-
-
-LABELS = ["ok", "spam", "fraud", "prohibited", "abusive"]
-
-
-def _events(
-    user: np.ndarray, moment: np.ndarray, name: int | np.ndarray, users: Users, **extra: np.ndarray
-) -> EventChunk:
-    size = moment.size
-    zeros = np.zeros(size, np.int64)
-    names = np.full(size, name) if np.isscalar(name) else np.asarray(name)
-    return EventChunk(
-        user=user,
-        device=users.device_id[user] if size else zeros,
-        occurred_ms=moment,
-        name=names,
-        platform=users.platform[user] if size else zeros,
-        app_version=users.app_version[user] if size else zeros,
-        listing_id=extra.get("listing_id", zeros),
-        post_id=extra.get("post_id", zeros),
-        category_id=extra.get("category_id", zeros),
-        screen=extra.get("screen", np.full(size, -1)),
-        query=extra.get("query", np.full(size, -1)),
-        region_only=extra.get("region_only", np.zeros(size, bool)),
-    )
-
-
-def _concat(chunks: list[EventChunk]) -> EventChunk:
-    fields = EventChunk.__dataclass_fields__
-    return EventChunk(
-        **{name: np.concatenate([getattr(c, name) for c in chunks]) for name in fields}
-    )
-
-
-def listing_text(item: int, description: int) -> tuple[str, str | None]:
-    return ITEMS[item][0], ALL_DESCRIPTIONS[description]
-
-
-__all__ = [
-    "FRAUD_TEXTS",
-    "LABELS",
-    "LISTING_STATUS",
-    "Calendar",
-    "EventChunk",
-    "Simulation",
-    "Versions",
-    "listing_text",
-]
