@@ -116,18 +116,27 @@ def prepare_parse(settings: Settings) -> bool:
     prepared = (target / "partial_parse.msgpack").exists() and stamp.exists()
     if prepared and json.loads(stamp.read_text()).get("fingerprint") == fingerprint:
         return False
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+    # Parsed aside and swapped in: a process loading the code location meanwhile reads
+    # the old parse or the new one, never half of one.
+    fresh = target.with_name(f"target.new-{os.getpid()}")
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir(parents=True)
     parsed = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)],
-        env=env,
+        env={**env, "DBT_TARGET_PATH": str(fresh)},
         capture_output=True,
         text=True,
         check=False,
     )
     if parsed.returncode:
+        shutil.rmtree(fresh, ignore_errors=True)
         raise RuntimeError(f"dbt parse failed: {(parsed.stdout + parsed.stderr).strip()[-2000:]}")
-    stamp.write_text(json.dumps({"fingerprint": fingerprint}))
+    (fresh / "prepared.json").write_text(json.dumps({"fingerprint": fingerprint}))
+    retired = target.with_name(f"target.old-{os.getpid()}")
+    if target.exists():
+        target.rename(retired)
+    fresh.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
     return True
 
 
