@@ -30,21 +30,46 @@ def run_query(settings: Settings, query: str | None) -> None:
             raise UserError(str(error).splitlines()[0]) from error
 
 
-def metricflow_command(settings: Settings, mf_args: list[str]) -> tuple[list[str], dict[str, str]]:
-    """`mf <args>` as it must run: in the dbt project, with the platform's paths."""
+def metricflow_project(settings: Settings) -> Path:
+    """Where `mf` runs: the dbt project seen through links, with `target/` being this data
+    directory's prepared parse. MetricFlow reads `<project>/target/semantic_manifest.json`
+    and ignores DBT_TARGET_PATH; the links keep every build's state in its data directory."""
+    from orchestration.dbt_cli import prepare_parse, state_dir, target_dir
+
+    prepare_parse(settings)
+    folder = state_dir(settings) / "metricflow"
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {entry.name: entry for entry in DBT_PROJECT_DIR.iterdir()}
+    wanted.pop("logs", None)
+    wanted["target"] = target_dir(settings)
+    for name, source in wanted.items():
+        link = folder / name
+        if link.is_symlink() and link.resolve() == source.resolve():
+            continue
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(source)
+    return folder
+
+
+def metricflow_command(
+    settings: Settings, mf_args: list[str]
+) -> tuple[list[str], dict[str, str], Path]:
+    """`mf <args>` as it must run: its command, environment and working directory."""
     use_venv_tools()
     from orchestration.dbt_cli import dbt_environment
 
     env = {**os.environ, **dbt_environment(settings)}
-    return [str(Path(sys.executable).parent / "mf"), *mf_args], env
+    folder = metricflow_project(settings)
+    return [str(Path(sys.executable).parent / "mf"), *mf_args], env, folder
 
 
 def run_metricflow(settings: Settings, mf_args: list[str]) -> int:
     """The semantic layer's CLI (MetricFlow) against the warehouse built by `make run`."""
     if not settings.warehouse_path.exists():
         raise UserError("no warehouse yet: run `make run` first.")
-    command, env = metricflow_command(settings, mf_args or ["list", "metrics"])
-    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, check=False).returncode
+    command, env, folder = metricflow_command(settings, mf_args or ["list", "metrics"])
+    return subprocess.run(command, cwd=folder, env=env, check=False).returncode
 
 
 def serve_docs(settings: Settings, port: int = 8080) -> int:

@@ -10,7 +10,6 @@ from pathlib import Path
 from dagster import ExecuteInProcessResult
 
 from orchestration.commands import metricflow_command
-from orchestration.settings import DBT_PROJECT_DIR
 from tests.conftest import query, settings_for
 
 
@@ -19,7 +18,7 @@ def test_metricflow_daily_kpis_equal_the_marts(
 ) -> None:
     data_dir, _ = sample_build
     out = tmp_path / "metrics.csv"
-    command, env = metricflow_command(
+    command, env, folder = metricflow_command(
         settings_for(sample_raw_dir, data_dir),
         [
             "query",
@@ -35,7 +34,7 @@ def test_metricflow_daily_kpis_equal_the_marts(
     )
     ran = subprocess.run(
         command,
-        cwd=DBT_PROJECT_DIR,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
