@@ -186,9 +186,10 @@ class Simulation:
                 NAME["listing_create"],
                 users,
                 listing_id=new_listings,
-                category_id=self.listings.category_id[-new_listings.size :]
-                if new_listings.size
-                else new_listings,
+                # the listings just created are the last ones
+                category_id=self.listings.category_id[
+                    self.listings.category_id.size - new_listings.size :
+                ],
             ),
             events_of(
                 user[creates_post],

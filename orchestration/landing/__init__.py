@@ -14,11 +14,6 @@ per concern:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
-
-import duckdb
-
 from orchestration.landing.deliveries import (
     RawDirectoryError,
     delivery_days,
@@ -50,27 +45,9 @@ __all__ = [
     "delivery_days",
     "delivery_key",
     "delivery_row_counts",
-    "land_all",
     "land_events",
     "land_table",
     "list_deliveries",
     "raw_files",
     "sql_text",
 ]
-
-
-def land_all(
-    raw_dir: Path,
-    lake_dir: Path,
-    con: duckdb.DuckDBPyConnection,
-    sources: Iterable[str] | None = None,
-) -> dict[str, LandingReport]:
-    """Land every source (or the named ones): the command-line path, and tests."""
-    wanted = set(sources) if sources else None
-    reports: dict[str, LandingReport] = {}
-    if wanted is None or "events" in wanted:
-        reports["events"] = land_events(raw_dir, lake_dir, con)
-    for spec in ALL_TABLES.values():
-        if wanted is None or spec.source in wanted:
-            reports[spec.source] = land_table(spec, raw_dir, lake_dir, con)
-    return reports
