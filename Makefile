@@ -29,8 +29,9 @@ install: $(INSTALLED)
 manifest: install
 	$(BIN)/python -m orchestration.cli prepare
 
+# make run V=1 shows Dagster's and dbt's full log live (it always goes to data/logs/).
 run: install
-	$(BIN)/python -m orchestration.cli build
+	@$(BIN)/python -m orchestration.cli build $(if $(V),-v,)
 
 test: install manifest browser
 	$(BIN)/python -m pytest
@@ -49,7 +50,7 @@ browser: $(CHROMIUM)
 dev: install manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.cli dagster-home) \
 	PATH=$(CURDIR)/$(BIN):$$PATH \
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 docs: install manifest
 	$(BIN)/python -m orchestration.cli docs

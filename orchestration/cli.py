@@ -1,7 +1,7 @@
 """The command line behind `make run`: prepare dbt, build everything, print a summary.
 
     python -m orchestration.cli prepare   # dbt manifest (dagster-dbt loads it)
-    python -m orchestration.cli build     # raw -> lake -> dbt -> analytics.duckdb
+    python -m orchestration.cli build     # raw -> lake -> dbt -> analytics.duckdb (-v: full log)
     python -m orchestration.cli summary   # what the last build published
 
 Errors a user can fix are printed as one sentence, never as a traceback.
@@ -44,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--to", dest="last", type=_day, help="... to this day (default: --from)")
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with `build`: show Dagster's and dbt's full log live (by default it goes to "
+        "<data>/logs/ and the terminal shows one line per stage)",
+    )
+    parser.add_argument(
         "query",
         nargs="?",
         help="with `sql`: the query to run on analytics.duckdb; with `mf`: MetricFlow's "
@@ -65,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
             window = (args.first, args.last or args.first) if args.first else None
-            return build(settings, window)
+            return build(settings, window, verbose=args.verbose)
         elif args.command == "summary":
             print_summary(settings)
         elif args.command == "dagster-home":

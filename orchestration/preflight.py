@@ -27,12 +27,12 @@ def check_directories(settings: Settings) -> None:
     if raw.exists() and not raw.is_dir():
         raise UserError(
             f"DONGNE_RAW_DIR {raw} is a file, not a folder: point it at the folder that "
-            "holds events/, db/ and reference/ (SOURCES.md)."
+            "holds events/, db/ and reference/ (docs/sources.md)."
         )
     if not raw.is_dir():
         raise UserError(
             f"raw directory {raw} does not exist: set DONGNE_RAW_DIR to a folder with "
-            "events/, db/ and reference/ (SOURCES.md), or unset it to use seeds/."
+            "events/, db/ and reference/ (docs/sources.md), or unset it to use seeds/."
         )
     if not os.access(raw, os.R_OK | os.X_OK):
         raise UserError(
@@ -42,11 +42,11 @@ def check_directories(settings: Settings) -> None:
     if not any((raw / part).is_dir() for part in RAW_FOLDERS):
         raise UserError(
             f"raw directory {raw} holds no events/, db/ or reference/ folder: nothing "
-            "to build. Point DONGNE_RAW_DIR at a delivery laid out as in SOURCES.md."
+            "to build. Point DONGNE_RAW_DIR at a delivery laid out as in docs/sources.md."
         )
     if not any(path.is_file() for part in RAW_FOLDERS for path in (raw / part).rglob("*")):
         raise UserError(
-            f"raw directory {raw} has the SOURCES.md folders but no files in them: no "
+            f"raw directory {raw} has the folders of docs/sources.md but no files in them: no "
             "data has been delivered yet."
         )
     if data.resolve().is_relative_to(raw.resolve()):

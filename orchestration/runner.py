@@ -7,13 +7,16 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from dagster import DagsterInstance, ExecuteInProcessResult
+from rich.console import Console
 
 from orchestration.preflight import check_directories, process_command
+from orchestration.progress import StageDisplay, log_path, output_to_file, with_progress
 from orchestration.settings import Settings
-from orchestration.summary import landing_counts, print_summary
+from orchestration.summary import print_build_summary
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
@@ -73,7 +76,14 @@ def process_is_a_build(pid: int) -> bool:
     return "orchestration" in process_command(pid)
 
 
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+def run_config(log_level: str, progress: bool = False) -> dict:
+    """Dagster's console log at `log_level` (WARNING for tests, INFO for a build's log),
+    and the stage display's logger when there is one (Dagster starts only the loggers a
+    run's config names)."""
+    loggers: dict[str, dict] = {"console": {"config": {"log_level": log_level}}}
+    if progress:
+        loggers["progress"] = {}
+    return {"loggers": loggers}
 
 
 def run_build(
@@ -81,10 +91,12 @@ def run_build(
     instance: DagsterInstance,
     quiet: bool = True,
     partitions: tuple[str, str] | None = None,
+    display: StageDisplay | None = None,
 ) -> ExecuteInProcessResult:
     """Run the `build_everything` job in this process against `settings`' directories:
     every delivery (one unpartitioned run, whatever the number of days), or the
-    `partitions` range (a single-run backfill of those days)."""
+    `partitions` range (a single-run backfill of those days). `display`, when given,
+    shows the run's stages as they start and end."""
     prepare_dbt(settings)
     if not settings.pii_salt_is_default:
         # dbt reads the salt from the environment (never from a config a UI would show):
@@ -94,46 +106,59 @@ def run_build(
     from orchestration.partitions import window_tags
 
     job = build_definitions(settings).resolve_job_def("build_everything")
+    if display is not None:
+        job = with_progress(job, display)
     tags = {} if partitions is None else window_tags(*partitions)
     tags[RUN_PID_TAG] = str(os.getpid())
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        run_config=QUIET_RUN_CONFIG if quiet else None,
+        run_config=run_config("WARNING" if quiet else "INFO", progress=display is not None),
         tags=tags,
     )
 
 
-def build(settings: Settings, window: tuple[str, str] | None = None) -> int:
-    """Build every delivery, or only the deliveries of `window` (first, last day)."""
+def run_with_display(
+    settings: Settings, instance: DagsterInstance, window: tuple[str, str] | None, log: Path
+) -> ExecuteInProcessResult:
+    """The run with its full output in `log` and one live line per stage on the terminal."""
+    with output_to_file(log) as terminal:
+        console = Console(file=terminal, highlight=False)
+        with StageDisplay(console) as display:
+            return run_build(settings, instance, quiet=False, partitions=window, display=display)
+
+
+def build(settings: Settings, window: tuple[str, str] | None = None, verbose: bool = False) -> int:
+    """Build every delivery, or only the deliveries of `window` (first, last day): one line
+    per stage while it works (or, `verbose`, the full log live), then the summary."""
     check_directories(settings)
     prepare_dagster_home(settings)
-    print(f"building from {settings.raw_dir} into {settings.data_dir} ...", flush=True)
+    what = "every delivery" if window is None else f"deliveries {window[0]} .. {window[1]}"
+    print(f"building {what} from {settings.raw_dir} into {settings.data_dir}", flush=True)
+    log = None if verbose else log_path(settings.data_dir)
+    began = time.perf_counter()
     with DagsterInstance.get() as instance:
         for run_id in recover_abandoned_runs(instance):
             print(f"note: run {run_id} of a killed build was marked failed", file=sys.stderr)
-        result = run_build(settings, instance, partitions=window)
-        if not result.success:
-            failures = [event for event in result.all_events if event.is_step_failure]
-            for event in failures:
-                error = event.step_failure_data.error
-                message = error.message.strip().splitlines()[0] if error else "unknown error"
-                print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
-            print(
-                f"build failed: see run {result.run_id} in the Dagster UI (make dev).",
-                file=sys.stderr,
-            )
-            return 1
-    print("\nLanded raw rows (received = loaded + quarantined):")
-    for source, received, loaded, quarantined in landing_counts(result):
-        print(f"  {source:<28} {received:>9,} = {loaded:>9,} + {quarantined:>6,}")
-    for event in result.get_asset_materialization_events():
-        materialization = event.event_specific_data.materialization
-        if materialization.asset_key.to_user_string() == "moderation_classifier":
-            metadata = materialization.metadata
-            print(
-                f"\nModeration classifier: macro F1 {metadata['macro_f1'].value:.3f} on "
-                f"{metadata['test_rows'].value} test rows ({metadata['model_path'].value})"
-            )
-    print_summary(settings)
+        if log is None:
+            result = run_build(settings, instance, quiet=False, partitions=window)
+        else:
+            result = run_with_display(settings, instance, window, log)
+    seconds = time.perf_counter() - began
+    if not result.success:
+        failures = [event for event in result.all_events if event.is_step_failure]
+        for event in failures:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            print(f"FAILED {event.step_key}: {message}", file=sys.stderr)
+        print(
+            f"build failed after {seconds:.0f} s: see run {result.run_id} in the Dagster UI "
+            f"(make dev){f' and the full log, {log}' if log else ''}.",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"built in {seconds:.0f} s")
+    print_build_summary(settings, result)
+    if log is not None:
+        print(f"Full log (Dagster and dbt): {log}")
     return 0

@@ -1,4 +1,4 @@
-"""An independent, deliberately plain implementation of SOURCES.md + MARTS.md.
+"""An independent, deliberately plain implementation of docs/sources.md + docs/marts.md.
 
 It shares no code with the platform (no DuckDB, no SQL): Python's json, csv and
 datetime read the raw files line by line. Tests compare the published marts with it
@@ -119,7 +119,7 @@ def _local_time(text: str) -> datetime:
 def current_rows(
     raw: Path, table: str, key: str, ints: tuple[str, ...], stamps: tuple[str, ...]
 ) -> dict[int, dict]:
-    """Current state per SOURCES.md: latest updated_at, a tie to the later file."""
+    """Current state per docs/sources.md: latest updated_at, a tie to the later file."""
     latest: dict[int, tuple] = {}
     for path in sorted(raw.glob(f"db/{table}/*.csv*")):
         reader = csv.DictReader(io.StringIO(_text(path), newline=""))

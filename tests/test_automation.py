@@ -26,7 +26,6 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG
 
 from orchestration import landing
 from orchestration.assets.ingest import freshness_result, volume_result
-from orchestration.clock import KST
 from orchestration.notify import Alert, NotifierResource
 from orchestration.partitions import (
     CALENDAR,
@@ -279,6 +278,14 @@ def test_volume_check_flags_a_day_far_from_its_trailing_median(rows: int, passes
     assert (day.isoformat() in result.metadata["anomalies"].value) is not passes
 
 
+@pytest.mark.parametrize(("median", "rows", "passes"), [(6, 1, True), (14, 1, False)])
+def test_volume_check_leaves_small_counts_to_chance(median: int, rows: int, passes: bool) -> None:
+    """1 row against a median of 6 is within 3 square roots of it (chance); against 14 not."""
+    day = date(2026, 9, 30)
+    counts = {**history(14, median, day), day.isoformat(): rows}
+    assert volume_result(landed(day.isoformat()), counts).passed is passes
+
+
 def test_volume_check_needs_a_week_of_history() -> None:
     day = date(2026, 9, 30)
     counts = {**history(6, 100, day), day.isoformat(): 1}
@@ -289,8 +296,21 @@ def test_freshness_check_passes_for_recent_and_fails_for_old_or_no_deliveries(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DONGNE_FRESHNESS_DAYS", "2")
-    today = datetime.now(KST).date()
-    assert freshness_result({(today - timedelta(days=2)).isoformat(): 5}).passed
-    stale = freshness_result({(today - timedelta(days=3)).isoformat(): 5})
+    monkeypatch.setenv("DONGNE_TODAY", "2031-02-28")  # any date: the check asks clock.py
+    assert freshness_result({"2031-02-26": 5}, judged=True).passed
+    stale = freshness_result({"2031-02-25": 5}, judged=True)
     assert not stale.passed and stale.metadata["lag_days"].value == 3
-    assert not freshness_result({}).passed
+    assert stale.description == (
+        "the newest delivery (2031-02-25) is 3 days old, more than the 2 days allowed"
+    )
+    assert not freshness_result({}, judged=True).passed
+
+
+def test_freshness_is_reported_but_not_judged_on_a_build_by_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Old files built by hand (the shipped sample) are not late files: no warning."""
+    monkeypatch.setenv("DONGNE_TODAY", "2031-02-28")
+    by_hand = freshness_result({"2030-12-01": 5}, judged=False)
+    assert by_hand.passed and by_hand.metadata["lag_days"].value == 89
+    assert by_hand.description.startswith("the newest delivery (2030-12-01) is 89 days old;")

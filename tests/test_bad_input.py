@@ -1,5 +1,5 @@
 """Bad input, table-driven: each kind lands in quarantine with its reason (or loads, where
-SOURCES.md says it is valid), every other row loads, and received = loaded + quarantined.
+docs/sources.md says it is valid), every other row loads, and received = loaded + quarantined.
 Then random lines and rows (hypothesis): conservation holds and nothing crashes."""
 
 from __future__ import annotations

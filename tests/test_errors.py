@@ -3,6 +3,7 @@ exit code of 2, and never a traceback (what `make run` prints)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestration import cli
+from orchestration.settings import REPO_ROOT
 
 Setup = Callable[[Path], dict[str, str]]
 
@@ -65,7 +67,7 @@ def production_without_salt(root: Path) -> dict[str, str]:
 CASES: list[tuple[str, Setup, str]] = [
     ("missing raw directory", missing_raw, "does not exist: set DONGNE_RAW_DIR"),
     ("raw directory is a file", raw_is_a_file, "is a file, not a folder"),
-    ("raw directory without SOURCES.md layout", raw_without_layout, "holds no events/"),
+    ("raw directory without docs/sources.md layout", raw_without_layout, "holds no events/"),
     ("raw directory with no data", raw_without_files, "no data has been delivered yet"),
     ("data directory is a file", data_is_a_file, "DONGNE_DATA_DIR"),
     ("data directory inside the raw directory", data_inside_raw, "inside the raw directory"),
@@ -92,6 +94,9 @@ def test_each_mistake_is_one_actionable_line(
     assert len(errors) == 1, err
     assert errors[0].startswith("error: ") and expected in errors[0], errors[0]
     assert "Traceback" not in "\n".join(err)
+    # A rule an error cites is explained in the clone, never in a file outside it.
+    for cited in re.findall(r"[\w./-]+\.md", errors[0]):
+        assert (REPO_ROOT / cited).is_file(), f"{cited} is not a file of the repository"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ the sample: event lines received before T, export files of days before T). Every
 created before T must get the same features as in the full build: a feature that
 changes means it read data from after T, hence from after the listing's created_at.
 
-The one difference MARTS.md itself allows: `seller_prior_completed_trades` counts trades
+The one difference docs/marts.md itself allows: `seller_prior_completed_trades` counts trades
 whose *current* state is completed, so a trade completed before created_at and cancelled
 after T counts in the cut build and not in the full one. Those trades are found in the
 raw data here and the count is corrected for them, and only for them.

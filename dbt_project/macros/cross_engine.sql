@@ -51,7 +51,7 @@
 
 
 {#
-    SOURCES.md's order of a row's versions: by updated_at, a tie going to the later
+    docs/sources.md's order of a row's versions: by updated_at, a tie going to the later
     export file, then the later line. 'desc' puts the current state first.
 #}
 {% macro version_order(direction='asc') -%}
@@ -60,7 +60,7 @@
 {%- endmacro %}
 
 
-{# Latest version of each row: SOURCES.md's "current state". #}
+{# Latest version of each row: docs/sources.md's "current state". #}
 {% macro current_state(relation, key) -%}
     select *
     from {{ relation }}

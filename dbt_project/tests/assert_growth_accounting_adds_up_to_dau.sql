@@ -1,6 +1,6 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_growth_accounting'}}}) }}
 
--- MARTS.md: dau(d) = new + retained + resurrected, and dau(d-1) = retained + churned.
+-- docs/marts.md: dau(d) = new + retained + resurrected, and dau(d-1) = retained + churned.
 -- Every returned row is a day where the identities do not hold.
 with
 

@@ -7,7 +7,7 @@ event_dates as (
     from {{ ref('int_events_dated') }}
 ),
 
--- MARTS.md's calendar: every KST date from the earliest to the latest event date.
+-- docs/marts.md's calendar: every KST date from the earliest to the latest event date.
 dates as (
     {{ date_rows('(select first_date from event_dates)', '(select last_date from event_dates)') }}
 ),

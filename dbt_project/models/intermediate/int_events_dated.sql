@@ -15,14 +15,20 @@
 
 with
 
+-- A run stages only the window's events (all copies of each): the same SQL as
+-- stg_app__events, with the filter before the de-duplication instead of after it.
 events as (
-    select * from {{ ref('stg_app__events') }}
     {% if is_incremental() %}
-        where event_id in ({{ window_event_ids() }})
+        -- depends_on: {{ ref('stg_app__events') }}
+        select * from (
+            {{ staged_app_events(where='event_id in (' ~ window_event_ids() ~ ')') }}
+        ) as window_events
+    {% else %}
+        select * from {{ ref('stg_app__events') }}
     {% endif %}
 ),
 
--- SOURCES.md: the event time is occurred_at, unless it is more than 5 minutes after
+-- docs/sources.md: the event time is occurred_at, unless it is more than 5 minutes after
 -- received_at (the phone's clock runs ahead): then received_at.
 timed as (
     select

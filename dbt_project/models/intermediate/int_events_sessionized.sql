@@ -1,7 +1,44 @@
+{#
+    Incremental by session key: a key's sessions depend on that key's events only, so a
+    run recomputes every event of each key its window touches and replaces those rows by
+    event_id. A key is touched when a touched event belongs to it now or belonged to it
+    before (a later copy of an event can move it to another key); rows of a key that lost
+    all its events are replaced under their new key. Equal to a full rebuild, late
+    deliveries included, at the cost of the touched keys' events only.
+#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        tags=['daily'],
+    )
+}}
+
 with
+
+{% if is_incremental() %}
+touched_events as (
+    {{ window_event_ids() }}
+),
+
+touched_keys as (
+    select dated.session_key
+    from {{ ref('int_events_dated') }} as dated
+    inner join touched_events on dated.event_id = touched_events.event_id
+    union
+    select previous.session_key
+    from {{ this }} as previous
+    inner join touched_events on previous.event_id = touched_events.event_id
+),
+{% endif %}
 
 events as (
     select * from {{ ref('int_events_dated') }}
+    {% if is_incremental() %}
+        where session_key in (select touched_keys.session_key from touched_keys)
+    {% endif %}
 ),
 
 -- Each key's events in event-time order (event_id breaks ties, so reruns agree).

@@ -12,7 +12,7 @@ completed_trades as (
     select * from {{ ref('int_trades_completed') }}
 ),
 
--- MARTS.md: an assignment counts when assigned_at lies in [started_at, ended_at).
+-- docs/marts.md: an assignment counts when assigned_at lies in [started_at, ended_at).
 counting_assignments as (
     select
         assignments.experiment_id,

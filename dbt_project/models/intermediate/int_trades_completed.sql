@@ -4,7 +4,7 @@ trades as (
     select * from {{ ref('int_trades_current') }}
 ),
 
--- MARTS.md: a completed trade is one whose current state is completed; its date is the
+-- docs/marts.md: a completed trade is one whose current state is completed; its date is the
 -- KST date of completed_at.
 final as (
     select

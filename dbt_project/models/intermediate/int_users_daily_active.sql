@@ -23,7 +23,7 @@ events as (
     {% endif %}
 ),
 
--- MARTS.md: a user is active on a day with at least one valid event that day.
+-- docs/marts.md: a user is active on a day with at least one valid event that day.
 final as (
     select
         user_id,

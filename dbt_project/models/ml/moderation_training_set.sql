@@ -16,7 +16,7 @@ rules as (
     select * from {{ ref('moderation_keyword_rules') }}
 ),
 
--- MARTS.md: the latest human label by labeled_at (a tie goes to the largest label_id);
+-- docs/marts.md: the latest human label by labeled_at (a tie goes to the largest label_id);
 -- model labels are ignored.
 latest_human_labels as (
     select
