@@ -33,8 +33,9 @@ manifest: install
 run: install
 	@$(BIN)/python -m orchestration.cli build $(if $(V),-v,)
 
+# Two workers (pytest-xdist), each taking whole test modules, longest first.
 test: install manifest browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser of its own here): installed with apt the first time.
@@ -74,10 +75,17 @@ sample: install
 bench: install
 	$(BIN)/python -m bench.run --sizes S,M $(if $(L),--large,)
 
+# The house's style: ruff for Python, sqlfluff (dbt templater) for SQL. CI runs it before
+# make test. sqlfluff compiles the project: it gets a scratch data directory of its own.
+LINT_DATA := $(CURDIR)/data/lint
 lint: install
 	$(BIN)/ruff check orchestration dongne_sample bench tests
 	$(BIN)/ruff format --check orchestration dongne_sample bench tests
-	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
+	mkdir -p $(LINT_DATA)/tmp
+	cd dbt_project && DONGNE_WAREHOUSE_PATH=$(LINT_DATA)/warehouse.duckdb \
+	  DONGNE_TMP_DIR=$(LINT_DATA)/tmp DBT_TARGET_PATH=$(LINT_DATA)/target \
+	  DBT_LOG_PATH=$(LINT_DATA)/logs PATH=$(CURDIR)/$(BIN):$$PATH \
+	  ../$(BIN)/sqlfluff lint models tests macros --disable-progress-bar
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs .pytest_cache

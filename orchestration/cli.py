@@ -20,13 +20,25 @@ from pathlib import Path
 from orchestration.commands import run_metricflow, run_query, serve_docs
 from orchestration.preflight import UserError
 from orchestration.runner import build, prepare_dagster_home, prepare_dbt
-from orchestration.settings import REPO_ROOT, SettingsError, load_settings
+from orchestration.settings import REPO_ROOT, Settings, SettingsError, load_settings
 from orchestration.summary import print_summary
 
 
 def _day(text: str) -> str:
     """A delivery day as given on the command line (YYYY-MM-DD)."""
     return date.fromisoformat(text).isoformat()
+
+
+def error_log(settings: Settings | None) -> Path:
+    """Where an unexpected error's traceback goes: <data>/logs/, or a new temporary file
+    when the settings themselves could not be read."""
+    if settings is not None:
+        folder = settings.data_dir / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "last-error.log"
+    handle, name = tempfile.mkstemp(prefix="dongne-error-", suffix=".log")
+    os.close(handle)
+    return Path(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if mf_args and args.command != "mf":
         parser.error(f"unrecognized arguments: {' '.join(mf_args)}")
     os.chdir(REPO_ROOT)
+    settings = None
     try:
         settings = load_settings()
         if args.command == "prepare":
@@ -87,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # never a raw traceback: one line, the details in a file
-        log = Path(tempfile.gettempdir()) / "dongne-last-error.log"
+        log = error_log(settings)
         log.write_text(traceback.format_exc(), encoding="utf-8")
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         print(

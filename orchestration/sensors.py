@@ -43,6 +43,7 @@ from orchestration.partitions import (
 )
 from orchestration.resources import PlatformResource
 from orchestration.schedules import build_everything_job
+from orchestration.settings import sensor_interval_seconds
 
 REFERENCE = "reference"
 EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
@@ -100,7 +101,7 @@ def arrival_requests(
 
 @sensor(
     job=build_everything_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=DefaultSensorStatus.RUNNING,
     description="New files in DONGNE_RAW_DIR start a partition run of their delivery day.",
 )

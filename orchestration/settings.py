@@ -89,6 +89,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
+def sensor_interval_seconds(environ: dict[str, str] | None = None) -> int:
+    """How often the arrival sensor looks at the raw directory (DONGNE_SENSOR_SECONDS,
+    default 30): a code-location setting, read when the sensors are defined."""
+    env = os.environ if environ is None else environ
+    return int(env.get("DONGNE_SENSOR_SECONDS", "30"))
+
+
 def warn_if_default_salt(settings: Settings) -> None:
     if settings.pii_salt_is_default:
         warnings.warn(

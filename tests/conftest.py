@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,49 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.runner import run_build
 from orchestration.settings import Settings
+
+_SESSION_DATA: list[Path] = []
+_OWN_DATA = "_DONGNE_TESTS_OWN_DATA_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests never write into the repository: whatever reads the default settings (the
+    code location at import, the CLI) gets a data directory of this session's own."""
+    # A data directory the user set is theirs to keep; one this hook set (inherited by
+    # pytest-xdist's workers) is replaced by each worker's own.
+    if "DONGNE_DATA_DIR" in os.environ and _OWN_DATA not in os.environ:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="dongne-tests-"))
+    _SESSION_DATA.append(folder)
+    os.environ["DONGNE_DATA_DIR"] = str(folder / "data")
+    os.environ[_OWN_DATA] = "1"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _SESSION_DATA:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("DONGNE_DATA_DIR", None)
+        os.environ.pop(_OWN_DATA, None)
+
+
+# The modules that build the platform several times, longest first. `make test` runs two
+# pytest workers, each taking whole modules: starting the long ones first keeps one worker
+# from being left with a long module at the end while the other idles.
+LONGEST_FIRST = [
+    "test_crash_safety",
+    "test_ui",
+    "test_bench",
+    "test_incremental",
+    "test_blocking_and_retry",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.stem
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside each module is kept
 
 
 def settings_for(raw_dir: Path, data_dir: Path) -> Settings:

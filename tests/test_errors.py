@@ -144,14 +144,16 @@ def test_a_warehouse_held_by_another_writer_names_the_holder(
 
 
 def test_an_unexpected_failure_is_one_line_with_the_traceback_in_a_file(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def broken(_settings: object) -> None:
         raise ZeroDivisionError("something nobody planned for")
 
+    monkeypatch.setenv("DONGNE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setattr(cli, "print_summary", broken)
     assert cli.main(["summary"]) == 1
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: ZeroDivisionError: something nobody planned for")
     log = Path(line.rsplit(" is in ", 1)[1].rstrip(")"))
+    assert log == tmp_path / "data" / "logs" / "last-error.log"  # beside the build's logs
     assert "Traceback" in log.read_text() and "broken" in log.read_text()

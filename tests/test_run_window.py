@@ -110,17 +110,24 @@ def test_the_command_line_passes_a_window_to_the_build_and_options_to_metricflow
     from orchestration import cli
 
     calls: list[object] = []
-    monkeypatch.setattr(cli, "build", lambda settings, window: calls.append(window) or 0)
+
+    def build(_settings: object, window: object, verbose: bool) -> int:
+        calls.append((window, verbose))
+        return 0
+
+    monkeypatch.setattr(cli, "build", build)
     monkeypatch.setattr(cli, "run_metricflow", lambda settings, args: calls.append(args) or 0)
     monkeypatch.setenv("DONGNE_DATA_DIR", str(tmp_path))
     assert cli.main(["build", "--from", "2026-09-03", "--to", "2026-09-04"]) == 0
     assert cli.main(["build", "--from", "2026-09-03"]) == 0
     assert cli.main(["build"]) == 0
+    assert cli.main(["build", "-v"]) == 0
     assert cli.main(["mf", "query", "--metrics", "dau", "--group-by", "metric_time__day"]) == 0
     assert calls == [
-        ("2026-09-03", "2026-09-04"),
-        ("2026-09-03", "2026-09-03"),
-        None,
+        (("2026-09-03", "2026-09-04"), False),
+        (("2026-09-03", "2026-09-03"), False),
+        (None, False),
+        (None, True),
         ["query", "--metrics", "dau", "--group-by", "metric_time__day"],
     ]
     with pytest.raises(SystemExit):

@@ -152,6 +152,7 @@ def dagster_ui(
         "DONGNE_PII_SALT": "test-salt",
         "DONGNE_DUCKDB_THREADS": "2",
         "DONGNE_UI_URL": url,
+        "DONGNE_SENSOR_SECONDS": "5",  # the file-drop test waits for ticks, not minutes
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     log = root / "dagster_dev.log"
