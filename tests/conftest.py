@@ -8,8 +8,10 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import hypothesis.configuration
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 
@@ -18,26 +20,49 @@ from orchestration.settings import Settings
 
 _SESSION_DATA: list[Path] = []
 _OWN_DATA = "_DONGNE_TESTS_OWN_DATA_DIR"
+ARTIFACTS = "DONGNE_TEST_ARTIFACTS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Tests never write into the repository: whatever reads the default settings (the
-    code location at import, the CLI) gets a data directory of this session's own."""
-    # A data directory the user set is theirs to keep; one this hook set (inherited by
-    # pytest-xdist's workers) is replaced by each worker's own.
-    if "DONGNE_DATA_DIR" in os.environ and _OWN_DATA not in os.environ:
-        return
+    code location at import, the CLI) gets a data directory of this session's own, and
+    Hypothesis keeps its examples and caches beside it."""
+    if ARTIFACTS not in os.environ:  # set once, by the main process: workers inherit it
+        os.environ[ARTIFACTS] = tempfile.mkdtemp(prefix="dongne-test-artifacts-")
     folder = Path(tempfile.mkdtemp(prefix="dongne-tests-"))
     _SESSION_DATA.append(folder)
-    os.environ["DONGNE_DATA_DIR"] = str(folder / "data")
-    os.environ[_OWN_DATA] = "1"
+    hypothesis.configuration.set_hypothesis_home_dir(str(folder / "hypothesis"))
+    # A data directory the user set is theirs to keep; one this hook set (inherited by
+    # pytest-xdist's workers) is replaced by each worker's own.
+    if "DONGNE_DATA_DIR" not in os.environ or _OWN_DATA in os.environ:
+        os.environ["DONGNE_DATA_DIR"] = str(folder / "data")
+        os.environ[_OWN_DATA] = "1"
+
+
+def artifacts_dir() -> Path:
+    """Where tests leave what a person may want to look at (UI screenshots, the Dagster
+    UI's log): DONGNE_TEST_ARTIFACTS, or a new temporary folder named at the end of the
+    session. Never inside the repository."""
+    folder = Path(os.environ[ARTIFACTS])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    folder = Path(os.environ.get(ARTIFACTS, ""))
+    if folder.is_dir() and any(folder.iterdir()):
+        terminalreporter.write_line(f"test artifacts (screenshots, logs): {folder}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in _SESSION_DATA:
         shutil.rmtree(folder, ignore_errors=True)
+    if os.environ.pop(_OWN_DATA, None):
         os.environ.pop("DONGNE_DATA_DIR", None)
-        os.environ.pop(_OWN_DATA, None)
+    artifacts = Path(os.environ.get(ARTIFACTS, ""))
+    main_process = "PYTEST_XDIST_WORKER" not in os.environ  # the last to finish
+    if main_process and artifacts.is_dir() and not any(artifacts.iterdir()):
+        artifacts.rmdir()  # nothing to look at: no empty folder left behind
 
 
 # The modules that build the platform several times, longest first. `make test` runs two

@@ -5,7 +5,8 @@ build; headless Chromium (Debian's, driven by Playwright) checks the lineage fro
 source to the published database, launches a materialisation from the UI and sees it
 succeed. The daemon's arrival sensor picks up a file dropped in the raw directory and
 today's numbers move with no manual step. The dbt docs site shows a model's page and
-lineage. Screenshots go to tests/artifacts/ (kept by CI as test artifacts).
+lineage. Screenshots go to the session's artifacts folder (DONGNE_TEST_ARTIFACTS, named
+at the end of the run).
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.clock import KST
+from orchestration.dbt_cli import dbt_environment
 from orchestration.partitions import window_from_tags
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
-from tests.conftest import copy_build, query, settings_for
+from tests.conftest import artifacts_dir, copy_build, query, settings_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 BIN = Path(sys.executable).parent
 # As root on a machine with no outside network: no sandbox, no background traffic.
 CHROMIUM_ARGS = [
@@ -189,8 +190,7 @@ def dagster_ui(
         yield ui
     finally:
         stop(process)
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copyfile(log, ARTIFACTS / "dagster_dev.log")
+        shutil.copyfile(log, artifacts_dir() / "dagster_dev.log")
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +211,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def screenshot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(artifacts_dir() / f"{name}.png"))
 
 
 def node_x(page: Any, name: str) -> float:
@@ -353,7 +352,12 @@ def docs_site(
             *(str(BIN / "dbt"), "docs", "generate", "--target-path", str(target)),
             *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
         ],
-        env={**os.environ, **settings.dbt_env(), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+        env={
+            **os.environ,
+            **dbt_environment(settings),
+            "DBT_LOG_PATH": str(target / "logs"),
+            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        },
         capture_output=True,
         text=True,
         check=False,
