@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +145,19 @@ def attempt_dir(settings: Settings, step: str, run_id: str, attempt: int) -> Pat
 
 
 def prune_old_attempts(settings: Settings, keep_days: int = 7) -> None:
-    """dbt artifacts are kept a week: long enough to re-execute a failed run."""
-    cutoff = time.time() - keep_days * 86400
-    for folder in runs_dir(settings).glob("*"):
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+    """dbt artifacts are kept a week: long enough to re-execute a failed run.
+
+    "A week" is counted back from the newest invocation's folder, not from the process's
+    clock: one clock (the file system's) dates both sides, so a process whose clock
+    disagrees with the disk's (a container, faketime in a test) never deletes the
+    artifacts of the run it is about to retry.
+    """
+    folders = [folder for folder in runs_dir(settings).glob("*") if folder.is_dir()]
+    if not folders:
+        return
+    cutoff = max(folder.stat().st_mtime for folder in folders) - keep_days * 86400
+    for folder in folders:
+        if folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
 
 

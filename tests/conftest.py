@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -96,16 +97,33 @@ def settings_for(raw_dir: Path, data_dir: Path) -> Settings:
     )
 
 
-def build_platform(raw_dir: Path, data_dir: Path) -> ExecuteInProcessResult:
-    """Run the whole `build_everything` job in process; restores the environment after."""
+@contextmanager
+def environment_restored() -> Iterator[None]:
+    """A build in this process sets variables for dbt (the salt, the delivery window):
+    whatever the block changes in os.environ is undone after it, so no test sees another's."""
     saved = dict(os.environ)
     try:
-        with DagsterInstance.ephemeral() as instance:
-            result = run_build(settings_for(raw_dir, data_dir), instance)
+        yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return result
+
+
+@pytest.fixture(autouse=True)
+def _each_test_leaves_the_environment_as_it_found_it() -> Iterator[None]:
+    """In-process runs set variables for dbt (the salt, the window, PATH): undone after
+    every test, whatever it ran, so tests pass alone and in any order."""
+    with environment_restored():
+        yield
+
+
+def build_platform(
+    raw_dir: Path, data_dir: Path, partitions: tuple[str, str] | None = None
+) -> ExecuteInProcessResult:
+    """Run the whole `build_everything` job in process (every delivery, or the
+    `partitions` range); restores the environment after."""
+    with environment_restored(), DagsterInstance.ephemeral() as instance:
+        return run_build(settings_for(raw_dir, data_dir), instance, partitions=partitions)
 
 
 def query(database: Path, sql: str) -> list[tuple]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import string
 import tempfile
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orchestration import landing
+from orchestration.settings import REPO_ROOT
 from tests.test_lake import good, without
 
 DAY = "2026-03-01"
@@ -65,6 +67,7 @@ def truncated_gzip() -> bytes:
 
 
 HUGE = "x" * 1_200_000
+GIANT = "x" * (landing.specs.MAX_LINE_BYTES + 1)
 CASES = [
     BadInput("not JSON", "events", {"a.jsonl": around("{not json")}, {"not_json": 1}, 2),
     BadInput(
@@ -160,6 +163,20 @@ CASES = [
         {"a.jsonl": around(good(event_id="huge", properties={"query": HUGE}))},
         {},
         3,
+    ),
+    BadInput(
+        "line over 16 MiB",
+        "events",
+        {"a.jsonl": around(good(event_id="giant", properties={"query": GIANT}))},
+        {"line_too_long": 1},
+        2,
+    ),
+    BadInput(
+        "empty and blank lines",
+        "events",
+        {"a.jsonl": events_file(good(event_id="before"), "", " \t ", good(event_id="after"))},
+        {"empty_line": 2},
+        2,
     ),
     BadInput(
         "duplicate files (the same delivery twice: both kept, de-duplicated in dbt)",
@@ -293,8 +310,16 @@ def lake_rows(lake_dir: Path, source: str) -> tuple[int, int]:
     return loaded, quarantined
 
 
-def test_the_table_covers_at_least_fifteen_kinds_of_bad_input() -> None:
-    assert len({case.kind for case in CASES}) == len(CASES) >= 15
+def test_every_quarantine_reason_is_delivered_here_and_explained_in_the_docs() -> None:
+    """The cases deliver every reason the landing can give (and no other), and
+    docs/sources.md explains each: a new rule without a case or a word fails here."""
+    delivered = {reason for case in CASES for reason in case.reasons}
+    assert delivered == set(landing.QUARANTINE_REASONS)
+    documented = re.findall(
+        r"^\| `(\w+)` \|", (REPO_ROOT / "docs" / "sources.md").read_text(), re.M
+    )
+    assert documented == list(landing.QUARANTINE_REASONS)
+    assert len({case.kind for case in CASES}) == len(CASES)  # each case named once
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.kind for case in CASES])

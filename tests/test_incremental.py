@@ -8,11 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
 from orchestration.partitions import DAILY_PARTITIONS, delivery_days
-from orchestration.runner import run_build
-from tests.conftest import query, settings_for
+from tests.conftest import build_platform, query
 
 
 def copy_delivery(source: Path, target: Path, day: str, files: str = "*") -> None:
@@ -29,8 +28,7 @@ def copy_delivery(source: Path, target: Path, day: str, files: str = "*") -> Non
 
 
 def partition_run(raw: Path, data: Path, first: str, last: str) -> ExecuteInProcessResult:
-    with DagsterInstance.ephemeral() as instance:
-        result = run_build(settings_for(raw, data), instance, partitions=(first, last))
+    result = build_platform(raw, data, partitions=(first, last))
     assert result.success, f"partition run {first}..{last} failed"
     # It really is incremental: the events landing took in only the window's deliveries
     # (a ranged run records the landing once per partition, with the same metadata).

@@ -8,6 +8,8 @@ full build rebuilds the incremental models from scratch.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,13 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-from orchestration.dbt_cli import build_args, parse_fingerprint, window_env
+from orchestration.dbt_cli import (
+    build_args,
+    parse_fingerprint,
+    prune_old_attempts,
+    runs_dir,
+    window_env,
+)
 from orchestration.landing import delivery_days
 from orchestration.partitions import (
     DELIVERY_FROM_TAG,
@@ -132,3 +140,22 @@ def test_the_command_line_passes_a_window_to_the_build_and_options_to_metricflow
     ]
     with pytest.raises(SystemExit):
         cli.main(["build", "--metrics", "dau"])
+
+
+def test_dbt_artifacts_are_kept_a_week_back_from_the_newest_whatever_the_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pruning dates both sides with the file system's clock: a process whose clock runs
+    a year ahead (faketime, a container) still keeps the run it is about to retry."""
+    from tests.conftest import settings_for
+
+    settings = settings_for(tmp_path / "raw", tmp_path / "data")
+    newest = time.time()
+    ages = {"newest": 0, "six-days": 6, "eight-days": 8}
+    for name, days in ages.items():
+        folder = runs_dir(settings) / name
+        folder.mkdir(parents=True)
+        os.utime(folder, (newest - days * 86400, newest - days * 86400))
+    monkeypatch.setattr(time, "time", lambda: newest + 365 * 86400)
+    prune_old_attempts(settings)
+    assert sorted(p.name for p in runs_dir(settings).iterdir()) == ["newest", "six-days"]

@@ -28,6 +28,7 @@ from orchestration.landing.specs import (
     ALL_TABLES,
     DB_TABLES,
     PARTITIONED_SOURCES,
+    QUARANTINE_REASONS,
     REFERENCE_TABLES,
     TableSpec,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "ALL_TABLES",
     "DB_TABLES",
     "PARTITIONED_SOURCES",
+    "QUARANTINE_REASONS",
     "REFERENCE_TABLES",
     "LandingReport",
     "RawDirectoryError",

@@ -14,6 +14,36 @@ EVENT_REQUIRED_FIELDS = ("event_id", "event_name", "device_id", "occurred_at", "
 # Every top-level field the lake keeps, in the order the reader extracts them.
 EVENT_FIELDS = (*EVENT_REQUIRED_FIELDS, "user_id", "platform", "app_version", "properties")
 
+# Every reason a raw row can be quarantined for, in plain words: the landing writes only
+# these, docs/sources.md explains each, and tests/test_bad_input.py delivers each one.
+QUARANTINE_REASONS = {
+    # Any file
+    "unreadable_file": "the file cannot be read at all (e.g. a truncated gzip file): it is "
+    "quarantined as one row naming the file",
+    "invalid_utf8": "the line or row holds bytes that are not UTF-8",
+    "line_too_long": "the line or record is longer than 16 MiB",
+    # App events
+    "empty_line": "an event line that is empty or only whitespace",
+    "not_json": "an event line that is not JSON",
+    "not_a_json_object": "an event line that is JSON but not an object (an array, a number)",
+    **{
+        f"missing_{name}": f"the event's `{name}` is missing, empty or null"
+        for name in EVENT_REQUIRED_FIELDS
+    },
+    "unparseable_occurred_at": "`occurred_at` does not parse as ISO-8601 with a UTC offset",
+    "unparseable_received_at": "`received_at` does not parse as ISO-8601 with a UTC offset",
+    "user_id_not_integer": "`user_id` is present but not an integer (a string, a fraction)",
+    # CSV exports and sheets
+    "missing_columns": "the file lacks a required column: rejected whole, every row kept",
+    "too_many_fields": "a CSV record with more fields than the header",
+    "too_few_fields": "a CSV record with fewer fields than the header",
+    "malformed_csv_row": "a CSV record the RFC 4180 reader cannot read (e.g. a stray quote)",
+    "missing_primary_key": "the row's primary key is missing or empty",
+    "unparseable_number": "an integer column holds something that is not an integer",
+    "unparseable_timestamp": "a timestamp column holds something that is not a timestamp "
+    "in the source's format",
+}
+
 # ISO-8601 with a mandatory UTC offset (Z, +09:00, +0900 or +09).
 ISO_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
 # Database and reference timestamps are `YYYY-MM-DD HH:MM:SS` in KST.
