@@ -79,8 +79,8 @@ bench: install
 # make test. sqlfluff compiles the project: it gets a scratch data directory of its own.
 LINT_DATA := $(CURDIR)/data/lint
 lint: install
-	$(BIN)/ruff check orchestration dongne_sample bench tests
-	$(BIN)/ruff format --check orchestration dongne_sample bench tests
+	$(BIN)/ruff check --no-cache orchestration dongne_sample bench tests
+	$(BIN)/ruff format --no-cache --check orchestration dongne_sample bench tests
 	mkdir -p $(LINT_DATA)/tmp
 	cd dbt_project && DONGNE_WAREHOUSE_PATH=$(LINT_DATA)/warehouse.duckdb \
 	  DONGNE_TMP_DIR=$(LINT_DATA)/tmp DBT_TARGET_PATH=$(LINT_DATA)/target \
