@@ -22,6 +22,7 @@ from dagster import (
     RetryPolicy,
     asset,
 )
+from dagster._core.storage.tags import SCHEDULE_NAME_TAG, SENSOR_NAME_TAG
 
 from orchestration import landing
 from orchestration.clock import today_kst
@@ -151,7 +152,7 @@ def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> Asse
 
 
 # Runs started by the schedule or a sensor: the ones that follow the live feed.
-AUTOMATION_TAGS = ("dagster/schedule_name", "dagster/sensor_name")
+AUTOMATION_TAGS = (SCHEDULE_NAME_TAG, SENSOR_NAME_TAG)
 
 
 def freshness_result(counts: dict[str, int], judged: bool) -> AssetCheckResult:
