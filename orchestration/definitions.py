@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from orchestration.assets.ingest import ingest_assets
 from orchestration.assets.ml import moderation_classifier
@@ -25,6 +25,8 @@ def build_definitions(settings: Settings) -> Definitions:
             moderation_classifier,
         ],
         jobs=[build_everything_job],
+        # Assets materialised from the UI run the same way (the pool serialises them).
+        executor=in_process_executor,
         schedules=[daily_build_schedule],
         sensors=[raw_arrival, alert_on_run_failure, alert_on_run_success],
         resources={

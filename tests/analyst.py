@@ -1,8 +1,8 @@
 """An analyst in a loop: `python -m tests.analyst DB STOP_FILE OUT_JSON`.
 
-Until STOP_FILE exists, opens the published database read-only, reads which publish it
-is, and checks that every table holds the rows that publish recorded (a whole version,
-never half of one). Writes what it saw to OUT_JSON: reads, publish ids, errors.
+Until STOP_FILE exists (and once after), opens the published database read-only, reads
+which publish it is, and checks that every table holds the rows that publish recorded (a
+whole version, never half of one). Writes what it saw to OUT_JSON: reads, publish ids, errors.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def read_once(database: Path) -> str:
 
 def main(database: Path, stop: Path, out: Path) -> None:
     reads, errors, publishes = 0, [], []
-    while not stop.exists():
+    while True:
+        # One last read after STOP_FILE appears: it sees what the build under test left.
+        last = stop.exists()
         try:
             publish_id = read_once(database)
             reads += 1
@@ -43,6 +45,8 @@ def main(database: Path, stop: Path, out: Path) -> None:
                 publishes.append(publish_id)
         except Exception as error:  # every failure is what the test looks for
             errors.append(f"{type(error).__name__}: {error}")
+        if last:
+            break
         time.sleep(0.25)  # an analyst who queries every ~0.25 s: not a busy loop, which
         # would take the CPU the builds under test need
     out.write_text(json.dumps({"reads": reads, "errors": errors, "publishes": publishes}))

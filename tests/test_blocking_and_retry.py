@@ -30,8 +30,7 @@ from orchestration.runner import prepare_dbt, use_venv_tools
 from orchestration.sensors import alert_on_run_failure
 from tests.conftest import copy_build, query
 
-IN_PROCESS = {
-    "execution": {"config": {"in_process": {}}},
+QUIET = {
     "loggers": {"console": {"config": {"log_level": "WARNING"}}},
 }
 DUPLICATE_REGION_TEST = "unique_stg_reference__regions_region_id"
@@ -121,7 +120,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     job = reconstructable(build_everything_from_environment)
     with instance_for_test() as instance:
         with execute_job(
-            job, instance=instance, run_config=IN_PROCESS, tags=range_tags(last_day, last_day)
+            job, instance=instance, run_config=QUIET, tags=range_tags(last_day, last_day)
         ) as failed:
             assert not failed.success
             failed_run = failed.dagster_run
@@ -172,7 +171,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
         with execute_job(
             job,
             instance=instance,
-            run_config=IN_PROCESS,
+            run_config=QUIET,
             reexecution_options=ReexecutionOptions.from_failure(failed_run.run_id, instance),
         ) as retried:
             retried_id = retried.dagster_run.run_id
