@@ -59,15 +59,19 @@ def metricflow_command(
     use_venv_tools()
     from orchestration.dbt_cli import dbt_environment
 
-    env = {**os.environ, **dbt_environment(settings)}
+    # The `published` target: the analysts' read-only copy, never the warehouse.
+    env = {**os.environ, **dbt_environment(settings), "DONGNE_DBT_TARGET": "published"}
     folder = metricflow_project(settings)
     return [str(Path(sys.executable).parent / "mf"), *mf_args], env, folder
 
 
 def run_metricflow(settings: Settings, mf_args: list[str]) -> int:
-    """The semantic layer's CLI (MetricFlow) against the warehouse built by `make run`."""
-    if not settings.warehouse_path.exists():
-        raise UserError("no warehouse yet: run `make run` first.")
+    """The semantic layer's CLI (MetricFlow) on the published database, the tier analysts
+    read: the same numbers as `make sql`, and never a lock on the warehouse."""
+    if not settings.analytics_path.exists():
+        raise UserError(
+            f"nothing published yet at {settings.analytics_path}: run `make run` first."
+        )
     command, env, folder = metricflow_command(settings, mf_args or ["list", "metrics"])
     return subprocess.run(command, cwd=folder, env=env, check=False).returncode
 

@@ -1,7 +1,10 @@
 """A dbt-duckdb plugin: functions the models call that DuckDB does not have.
 
-- `dongne_keyed_hash(text)`: HMAC-SHA256 keyed with DONGNE_PII_SALT, read here from the
-  environment so that the salt never appears in compiled SQL, dbt's logs or target/.
+- the session variables `dongne_hmac_inner` and `dongne_hmac_outer`: DONGNE_PII_SALT's
+  two HMAC-SHA256 pads, read here from the environment so that the salt never appears in
+  compiled SQL, dbt's logs or target/. The `keyed_hash` macro computes the HMAC from them
+  with DuckDB's own sha256 (per row, in parallel; a Python function per row was 2-3x
+  slower at 10M rows). `keyed_hash` below is the reference it is tested against.
 - `dongne_normal_two_sided_p(z)`: two-sided p-value of a standard normal statistic.
 - `dongne_chi2_sf(x, df)`: chi-square survival function (the goodness-of-fit p-value).
 
@@ -22,12 +25,31 @@ from scipy import stats
 
 from orchestration.settings import load_settings
 
+HMAC_BLOCK = 64  # SHA-256's block size, in bytes
+
 
 def keyed_hash(value: str | None, salt: str) -> str | None:
     """The pseudonym of `value`: equal for equal values, not reversible without the salt."""
     if value is None:
         return None
     return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def hmac_pads(salt: str) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys for `salt` (RFC 2104): a key longer than
+    the 64-byte block is hashed first, a shorter one padded with zeros."""
+    key = salt.encode()
+    if len(key) > HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(HMAC_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def set_hmac_pads(con: DuckDBPyConnection, salt: str) -> None:
+    """The session variables the keyed_hash macro reads (a cursor has its own session)."""
+    inner, outer = hmac_pads(salt)
+    con.execute("set variable dongne_hmac_inner = ?", [inner])
+    con.execute("set variable dongne_hmac_outer = ?", [outer])
 
 
 def normal_two_sided_p(z: float | None) -> float | None:
@@ -46,14 +68,7 @@ def chi2_sf(statistic: float | None, degrees_of_freedom: int | None) -> float | 
 
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        salt = load_settings().pii_salt
-        conn.create_function(
-            "dongne_keyed_hash",
-            lambda value: keyed_hash(value, salt),
-            ["VARCHAR"],
-            "VARCHAR",
-            side_effects=False,
-        )
+        set_hmac_pads(conn, load_settings().pii_salt)
         conn.create_function(
             "dongne_normal_two_sided_p",
             normal_two_sided_p,
@@ -64,3 +79,8 @@ class Plugin(BasePlugin):
         conn.create_function(
             "dongne_chi2_sf", chi2_sf, ["DOUBLE", "BIGINT"], "DOUBLE", side_effects=False
         )
+
+    def configure_cursor(self, cursor: DuckDBPyConnection) -> None:
+        # dbt-duckdb runs models on cursors: each is a session of its own, without the
+        # connection's variables (functions are shared by the database instance).
+        set_hmac_pads(cursor, load_settings().pii_salt)

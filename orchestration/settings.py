@@ -58,6 +58,7 @@ class Settings:
             "DONGNE_DATA_DIR": str(self.data_dir),
             "DONGNE_LAKE_DIR": str(self.lake_dir),
             "DONGNE_WAREHOUSE_PATH": str(self.warehouse_path),
+            "DONGNE_ANALYTICS_PATH": str(self.analytics_path),
             "DONGNE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "DONGNE_DUCKDB_THREADS": str(self.duckdb_threads),
             "DONGNE_TMP_DIR": str(self.tmp_dir),

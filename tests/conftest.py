@@ -86,11 +86,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: the order inside each module is kept
 
 
+TEST_SALT = "test-salt"
+
+
 def settings_for(raw_dir: Path, data_dir: Path) -> Settings:
     return Settings(
         raw_dir=raw_dir,
         data_dir=data_dir,
-        pii_salt="test-salt",
+        pii_salt=TEST_SALT,
         pii_salt_is_default=False,
         duckdb_memory_limit="2GB",
         duckdb_threads=2,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
+import hmac
 import io
 import json
 import math
@@ -146,7 +148,15 @@ def current_rows(
     return {pk: row for pk, (_, row) in latest.items()}
 
 
-def marts(raw: Path) -> dict[str, list[tuple]]:
+def person_key(value: object, salt: str) -> str | None:
+    """The contract's key of a person's id: hex HMAC-SHA256 of its text, keyed with the
+    salt (the standard library's, not the platform's code)."""
+    if value is None:
+        return None
+    return hmac.new(salt.encode(), str(value).encode(), hashlib.sha256).hexdigest()
+
+
+def marts(raw: Path, salt: str) -> dict[str, list[tuple]]:
     events = valid_events(raw)
     first, last = min(e["event_date"] for e in events), max(e["event_date"] for e in events)
     calendar = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -194,8 +204,8 @@ def marts(raw: Path) -> dict[str, list[tuple]]:
         sessions.append(current)
     session_rows = [
         (
-            s[0]["user_id"],
-            s[0]["device_id"],
+            person_key(s[0]["user_id"], salt),
+            person_key(s[0]["device_id"], salt),
             s[0]["event_at"],
             s[-1]["event_at"],
             s[0]["event_at"].date(),

@@ -29,7 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import build_platform, query, tree_digest
+from tests.conftest import TEST_SALT, build_platform, query, tree_digest
+from tests.oracle import person_key
+from tests.test_privacy import personal_data_findings, raw_personal_values
 
 
 def event(
@@ -186,6 +188,11 @@ def make_raw(raw: Path) -> None:
     write(raw / "reference/categories.csv", "category_id,name\n1,가구/인테리어\n")
 
 
+def key(person_id: int | str | None) -> str | None:
+    """The published key of a person's id (the contract's HMAC, computed independently)."""
+    return person_key(person_id, TEST_SALT)
+
+
 @pytest.fixture(scope="module")
 def handmade(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     raw = tmp_path_factory.mktemp("handmade") / "raw"
@@ -236,12 +243,12 @@ def test_sessions_by_hand(handmade: tuple[Path, Path]) -> None:
     rows = query(
         db,
         """
-        select user_id, device_id, session_start_at::varchar, session_end_at::varchar,
+        select user_key, device_key, session_start_at::varchar, session_end_at::varchar,
                session_date::varchar, duration_seconds, event_count
         from marts.fct_sessions order by session_start_at
     """,
     )
-    assert rows == [
+    expected = [
         (1, "d1", "2026-03-01 09:00:00", "2026-03-01 09:30:00", "2026-03-01", 1800.0, 2),  # A
         (1, "d1", "2026-03-01 10:00:00.001", "2026-03-01 10:00:00.001", "2026-03-01", 0.0, 1),  # B
         (2, "d2", "2026-03-01 23:59:00", "2026-03-01 23:59:00", "2026-03-01", 0.0, 1),  # C
@@ -250,6 +257,8 @@ def test_sessions_by_hand(handmade: tuple[Path, Path]) -> None:
         (1, "d1", "2026-03-03 10:00:00", "2026-03-03 10:00:00", "2026-03-03", 0.0, 1),  # F
         (3, "d8", "2026-03-03 20:00:00", "2026-03-03 20:00:00", "2026-03-03", 0.0, 1),  # G
     ]
+    # The user and the device are published as their keys only.
+    assert rows == [(key(user), key(device), *rest) for user, device, *rest in expected]
     ids = query(db, "select count(distinct session_id) from marts.fct_sessions")
     assert ids == [(7,)]
 
@@ -293,13 +302,14 @@ def test_rejected_lines_are_quarantined_with_file_line_and_reason(
 def test_published_database_holds_only_marts_and_ml_without_personal_data(
     handmade: tuple[Path, Path],
 ) -> None:
-    _, db = handmade
+    raw, db = handmade
     schemas = {row[0] for row in query(db, "select distinct schema_name from duckdb_tables()")}
     assert schemas <= {"marts", "ml"}
     columns = {row[0] for row in query(db, "select lower(column_name) from duckdb_columns()")}
-    assert not columns & {"nickname", "email", "phone"}
-    text = query(db, "select string_agg(session_id || device_id, '') from marts.fct_sessions")[0][0]
-    assert "@example.kr" not in text and "닉네임" not in text
+    assert not columns & {"nickname", "email", "phone", "user_id", "seller_id", "device_id"}
+    personal = raw_personal_values(raw)
+    assert any("@example.kr" in value for value in personal)  # the exports hold some
+    assert personal_data_findings(db, personal) == []  # every text column, every table
 
 
 def test_retention_cohorts_by_hand(handmade: tuple[Path, Path]) -> None:
@@ -400,14 +410,16 @@ def test_signup_funnel_by_hand(handmade: tuple[Path, Path]) -> None:
     _, db = handmade
     rows = query(
         db,
-        "select user_id, first_listing_at::varchar, first_chat_at, first_trade_at::varchar, "
-        "reached_listing, reached_chat, reached_trade from marts.fct_signup_funnel order by 1",
+        "select user_key, first_listing_at::varchar, first_chat_at, first_trade_at::varchar, "
+        "reached_listing, reached_chat, reached_trade from marts.fct_signup_funnel",
     )
-    assert rows == [
-        (1, "2026-02-27 10:00:00", None, "2026-03-02 15:00:00", True, False, True),
-        (2, "2026-03-02 11:00:00", None, "2026-03-02 15:00:00", True, False, True),
-        (3, None, None, "2026-03-03 23:59:59", False, False, True),
-    ]
+    assert sorted(rows) == sorted(
+        [
+            (key(1), "2026-02-27 10:00:00", None, "2026-03-02 15:00:00", True, False, True),
+            (key(2), "2026-03-02 11:00:00", None, "2026-03-02 15:00:00", True, False, True),
+            (key(3), None, None, "2026-03-03 23:59:59", False, False, True),
+        ]
+    )
 
 
 def test_segment_kpis_and_user_dimension_by_hand(handmade: tuple[Path, Path]) -> None:
@@ -426,11 +438,13 @@ def test_segment_kpis_and_user_dimension_by_hand(handmade: tuple[Path, Path]) ->
     ]
     users = query(
         db,
-        "select user_id, active_days, listings_created, completed_purchases, completed_sales, "
-        "cohort_week::varchar from marts.dim_users order by 1",
+        "select user_key, active_days, listings_created, completed_purchases, completed_sales, "
+        "cohort_week::varchar from marts.dim_users",
     )
-    assert users == [
-        (1, 2, 2, 0, 2, "2026-02-16"),
-        (2, 2, 1, 1, 0, "2026-02-16"),
-        (3, 1, 0, 1, 0, "2026-03-02"),
-    ]
+    assert sorted(users) == sorted(
+        [
+            (key(1), 2, 2, 0, 2, "2026-02-16"),
+            (key(2), 2, 1, 1, 0, "2026-02-16"),
+            (key(3), 1, 0, 1, 0, "2026-03-02"),
+        ]
+    )

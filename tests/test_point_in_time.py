@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from dagster import ExecuteInProcessResult
 
-from tests.conftest import build_platform, query
+from tests.conftest import TEST_SALT, build_platform, query
+from tests.oracle import person_key
 
 KST = timezone(timedelta(hours=9))
 FEATURES = (
@@ -118,8 +119,12 @@ def test_features_of_listings_created_before_the_cut_do_not_change_with_later_da
     full = query(full_db, sql.replace("?", f"'{naive_cut}'"))
     early = query(cut_db, sql.replace("?", f"'{naive_cut}'"))
     assert len(full) >= 10, "the cut must leave listings to compare"
-    seller_of = dict(query(full_db, "select listing_id, seller_id from marts.dim_listings"))
-    reversed_trades = cancelled_after(sample_raw_dir, cut)
+    # Sellers are published as keys: the raw seller ids are keyed the contract's way.
+    seller_of = dict(query(full_db, "select listing_id, seller_key from marts.dim_listings"))
+    reversed_trades = {
+        person_key(seller, TEST_SALT): times
+        for seller, times in cancelled_after(sample_raw_dir, cut).items()
+    }
     corrected = []
     for row in early:
         listing, created = row[0], row[1]

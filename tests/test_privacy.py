@@ -14,9 +14,12 @@ import re
 from pathlib import Path
 
 import duckdb
+import pytest
 from dagster import ExecuteInProcessResult
 
+from orchestration.assets.publish import PublishError, publish_analytics_db
 from orchestration.settings import DBT_PROJECT_DIR
+from tests import oracle
 from tests.conftest import query, settings_for
 
 PERSONAL_COLUMN = re.compile(r"(e_?mail|phone|mobile|nick_?name|password|address)", re.I)
@@ -104,22 +107,60 @@ def test_the_scan_finds_personal_data_where_there_is_some(tmp_path: Path) -> Non
     assert personal_data_findings(database, {"행복한판다69"}) == [("marts.t.text", (1, 1, 1))]
 
 
-def test_ml_ids_are_keyed_pseudonyms_not_raw_ids(
-    sample_build: tuple[Path, ExecuteInProcessResult],
+RAW_PERSON_IDS = {"user_id", "seller_id", "buyer_id", "author_id", "device_id"}
+USER_KEYS = {"user_key", "seller_key", "buyer_key"}  # a seller and a buyer are users
+
+
+def test_every_person_is_published_as_the_contracts_key_and_never_as_an_id(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
 ) -> None:
+    """No raw id column anywhere (so no join turns a key back into an id), and every key
+    column holds the contract's HMAC of a real id of its kind: an unkeyed hash, another
+    salt or a hash of the wrong text would not be in the expected sets."""
     data_dir, _ = sample_build
     database = data_dir / "analytics.duckdb"
-    columns = {
-        (table, column)
-        for table, column in query(
-            database,
-            "select table_name, column_name from duckdb_columns() where schema_name = 'ml'",
-        )
+    columns = query(
+        database, "select schema_name || '.' || table_name, column_name from duckdb_columns()"
+    )
+    assert [c for c in columns if c[1].lower() in RAW_PERSON_IDS] == []
+    salt = settings_for(sample_raw_dir, data_dir).pii_salt
+    events = oracle.valid_events(sample_raw_dir)
+    users = oracle.current_rows(
+        sample_raw_dir, "users", "user_id", oracle.USER_INTS, ("signup_at", "updated_at")
+    )
+    user_ids = set(users) | {e["user_id"] for e in events if e["user_id"] is not None}
+    expected = {
+        "user": {oracle.person_key(u, salt) for u in user_ids},
+        "device": {oracle.person_key(e["device_id"], salt) for e in events},
     }
-    raw_ids = {"user_id", "seller_id", "buyer_id", "author_id"}
-    assert not {column for _, column in columns} & raw_ids
-    keys = query(database, "select distinct seller_key from ml.listing_popularity_features")
-    assert keys and all(re.fullmatch(r"[0-9a-f]{64}", key) for (key,) in keys)
+    key_columns = [(t, c) for t, c in columns if c in USER_KEYS or c == "device_key"]
+    assert {c for _, c in key_columns} >= {"user_key", "seller_key", "device_key"}
+    assert len(key_columns) >= 8  # sessions (2), users, user history, funnel, listings (3)
+    for table, column in key_columns:
+        kind = "device" if column == "device_key" else "user"
+        published = {k for (k,) in query(database, f"select distinct {column} from {table}")}
+        published.discard(None)
+        assert published, f"{table}.{column} is empty"
+        assert published <= expected[kind], f"{table}.{column}: not the contract's keys"
+    # Exactly one key per current user: equal ids, equal keys, in every table.
+    dim_users = {k for (k,) in query(database, "select user_key from marts.dim_users")}
+    assert dim_users == {oracle.person_key(u, salt) for u in users}
+
+
+def test_publish_refuses_a_raw_person_id_column(tmp_path: Path) -> None:
+    """A model that leaks an id (a join that kept `seller_id`) stops the publish, named,
+    and the previous published file stays as it was."""
+    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "analytics.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.dim_listings as select 1 as listing_id, 7 as seller_id")
+    target.write_bytes(b"the previous version")
+    with pytest.raises(
+        PublishError, match=r"raw person id columns: marts\.dim_listings\.seller_id"
+    ):
+        publish_analytics_db(warehouse, target)
+    assert target.read_bytes() == b"the previous version"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb", "warehouse.duckdb"]
 
 
 def test_the_salt_is_never_written_to_any_output_or_log(

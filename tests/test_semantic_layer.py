@@ -1,8 +1,10 @@
-"""Metrics defined once: MetricFlow's numbers equal the published marts'."""
+"""Metrics defined once: MetricFlow's numbers equal the published marts', read from the
+published database alone (the tier analysts see), with no warehouse beside it."""
 
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -16,7 +18,10 @@ from tests.conftest import query, settings_for
 def test_metricflow_daily_kpis_equal_the_marts(
     sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
 ) -> None:
-    data_dir, _ = sample_build
+    built, _ = sample_build
+    data_dir = tmp_path / "data"  # only the published file: no warehouse to fall back on
+    data_dir.mkdir()
+    shutil.copy2(built / "analytics.duckdb", data_dir / "analytics.duckdb")
     out = tmp_path / "metrics.csv"
     command, env, folder = metricflow_command(
         settings_for(sample_raw_dir, data_dir),
@@ -42,6 +47,7 @@ def test_metricflow_daily_kpis_equal_the_marts(
         timeout=300,
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert not (data_dir / "warehouse.duckdb").exists()
     with out.open() as handle:
         rows = {
             date.fromisoformat(row["metric_time__day"][:10]): row for row in csv.DictReader(handle)

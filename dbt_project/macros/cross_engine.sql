@@ -69,15 +69,22 @@
 
 
 {#
-    Keyed pseudonym of an identifier (HMAC-SHA256 with DONGNE_PII_SALT). On DuckDB the
-    key is read by a UDF from the environment, so it never appears in compiled SQL.
+    A person's key (docs/marts.md, "Person identifiers"): the lowercase hex HMAC-SHA256 of
+    the id's text, keyed with DONGNE_PII_SALT. Every published person column is this macro
+    of the raw id, and only this. HMAC(k, m) = H((k xor opad) || H((k xor ipad) || m)):
+    on DuckDB it runs natively (sha256 over blobs, vectorised and parallel), with the two
+    padded keys set as session variables by orchestration/dbt_plugins.py, so the salt
+    never appears in compiled SQL, dbt's logs or target/.
 #}
 {% macro keyed_hash(expr) -%}
     {{ return(adapter.dispatch('keyed_hash', 'dongne')(expr)) }}
 {%- endmacro %}
 
 {% macro duckdb__keyed_hash(expr) -%}
-    dongne_keyed_hash(cast({{ expr }} as varchar))
+    sha256(
+        getvariable('dongne_hmac_outer')
+        || unhex(sha256(getvariable('dongne_hmac_inner') || encode(cast({{ expr }} as varchar))))
+    )
 {%- endmacro %}
 
 {% macro spark__keyed_hash(expr) -%}

@@ -22,6 +22,8 @@ from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
+# A person's id is published only as its key (`user_key`, ...): docs/marts.md.
+RAW_PERSON_ID_COLUMNS = frozenset({"user_id", "seller_id", "buyer_id", "author_id", "device_id"})
 MANIFEST_TABLE = "marts.publish_manifest"
 TABLES_TABLE = "marts.publish_tables"
 
@@ -55,6 +57,23 @@ def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple
     return [(schema, table) for schema, table in rows]
 
 
+def refuse_personal_columns(columns: list[tuple[str, str, str]]) -> None:
+    """Fail, naming them, if any (schema, table, column) holds personal data or a raw
+    person id: the published database holds neither (docs/marts.md)."""
+    personal = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in PERSONAL_DATA_COLUMNS)
+    raw_ids = sorted(f"{s}.{t}.{c}" for s, t, c in columns if c.lower() in RAW_PERSON_ID_COLUMNS)
+    problems = []
+    if personal:
+        problems.append(f"personal data columns: {', '.join(personal)}")
+    if raw_ids:
+        problems.append(
+            f"raw person id columns: {', '.join(raw_ids)} (publish the id's key instead: "
+            "{{ keyed_hash('<column>') }} as <person>_key; docs/marts.md, Person identifiers)"
+        )
+    if problems:
+        raise PublishError("refusing to publish " + "; ".join(problems))
+
+
 def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
     """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in."""
     if not warehouse.exists():
@@ -73,11 +92,7 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
             from duckdb_columns()
             where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
         """).fetchall()
-        leaked = sorted(
-            {f"{s}.{t}.{c}" for s, t, c, _ in columns if c.lower() in PERSONAL_DATA_COLUMNS}
-        )
-        if leaked:
-            raise PublishError(f"refusing to publish personal data columns: {', '.join(leaked)}")
+        refuse_personal_columns([(s, t, c) for s, t, c, _ in columns])
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         for schema, table in tables:

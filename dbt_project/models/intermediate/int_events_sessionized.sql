@@ -77,11 +77,11 @@ numbered as (
 
 final as (
     select
-        -- Named after the session's first event: stable across rebuilds on the same data.
-        {{ dbt.hash(dbt.concat([
-            'session_key', "'|'",
+        -- Named after the session's first event alone (an event is in one session): stable
+        -- across rebuilds on the same data, and derived from no person's id.
+        {{ dbt.hash(
             'first_value(event_id) over (partition by session_key, session_number order by event_at, event_id)'
-        ])) }} as session_id,
+        ) }} as session_id,
         session_key,
         session_number,
         is_session_start = 1 as is_session_start,

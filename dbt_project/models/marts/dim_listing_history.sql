@@ -27,7 +27,7 @@ select
         dbt.cast('source_line', api.Column.translate_type('string'))
     ])) }} as listing_version_id,
     listing_id,
-    seller_id,
+    {{ keyed_hash('seller_id') }} as seller_key,
     category_id,
     region_id,
     title,

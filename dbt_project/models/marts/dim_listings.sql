@@ -57,7 +57,7 @@ final as (
 
 select
     listing_id,
-    seller_id,
+    {{ keyed_hash('seller_id') }} as seller_key,
     category_id,
     region_id,
     title,

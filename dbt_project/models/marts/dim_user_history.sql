@@ -20,12 +20,12 @@ ordered as (
 )
 
 select
+    -- One version is one line of one export: named by that, never by the user's id.
     {{ dbt.hash(dbt.concat([
-        dbt.cast('user_id', api.Column.translate_type('string')), "'|'",
         'source_file', "'|'",
         dbt.cast('source_line', api.Column.translate_type('string'))
     ])) }} as user_version_id,
-    user_id,
+    {{ keyed_hash('user_id') }} as user_key,
     region_id,
     signup_at,
     user_status,

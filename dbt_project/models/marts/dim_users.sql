@@ -73,7 +73,7 @@ final as (
 )
 
 select
-    user_id,
+    {{ keyed_hash('user_id') }} as user_key,
     region_id,
     signup_at,
     signup_date,

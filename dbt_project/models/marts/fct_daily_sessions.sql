@@ -12,8 +12,8 @@ daily as (
     select
         session_date,
         count(*) as sessions,
-        count(distinct user_id) as users_with_sessions,
-        count(case when user_id is null then 1 end) as logged_out_sessions,
+        count(distinct user_key) as users_with_sessions,
+        count(case when user_key is null then 1 end) as logged_out_sessions,
         avg(duration_seconds) as avg_duration_seconds,
         {{ median('duration_seconds') }} as median_duration_seconds,
         avg(cast(event_count as double)) as avg_events_per_session

@@ -40,8 +40,8 @@ final as (
 
 select
     session_id,
-    user_id,
-    device_id,
+    {{ keyed_hash('user_id') }} as user_key,
+    {{ keyed_hash('device_id') }} as device_key,
     session_start_at,
     session_end_at,
     session_date,

@@ -73,7 +73,7 @@ final as (
 )
 
 select
-    user_id,
+    {{ keyed_hash('user_id') }} as user_key,
     signup_at,
     cohort_week,
     first_listing_at,
