@@ -14,6 +14,7 @@ import hmac
 import io
 import json
 import math
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -376,6 +377,21 @@ def incidents(raw: Path) -> list[tuple]:
     return sorted(rows)
 
 
+EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
+# A Korean phone number (mobile or landline, +82 or 0, groups joined by -, . or a space),
+# not part of a longer run of digits.
+PHONE = re.compile(
+    r"(?<!\d)(?:\+82[ .-]?0?|0)(?:1[016789]|2|[3-6][1-5])[ .-]?\d{3,4}[ .-]?\d{4}(?!\d)", re.ASCII
+)
+
+
+def scrub(text: str | None) -> str | None:
+    """Typed phone numbers and e-mail addresses replaced by <phone> and <email>."""
+    if text is None:
+        return None
+    return PHONE.sub("<phone>", EMAIL.sub("<email>", text))
+
+
 def moderation_labels(raw: Path) -> dict[tuple[str, int], tuple[str, str]]:
     """(target_type, target_id) -> (text, latest human label), for existing targets."""
     labels = [
@@ -391,9 +407,10 @@ def moderation_labels(raw: Path) -> dict[tuple[str, int], tuple[str, str]]:
         raw, "posts", "post_id", ("post_id", "author_id", "region_id"), ("created_at", "updated_at")
     )
     texts = {
-        ("listing", k): f"{v['title'] or ''}\n{v['description'] or ''}" for k, v in listings.items()
+        ("listing", k): scrub(f"{v['title'] or ''}\n{v['description'] or ''}")
+        for k, v in listings.items()
     }
-    texts |= {("post", k): v["body"] for k, v in posts.items()}
+    texts |= {("post", k): scrub(v["body"]) for k, v in posts.items()}
     latest: dict[tuple[str, int], dict] = {}
     for label in labels:
         if label["source"] != "human":

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SALT, build_platform, query, tree_digest
-from tests.oracle import person_key
+from tests.oracle import moderation_labels, person_key
 from tests.test_privacy import personal_data_findings, raw_personal_values
 
 
@@ -133,7 +133,8 @@ def make_raw(raw: Path) -> None:
         raw / "db/listings/2026-03-02.csv.gz",
         listing_header
         + '10,1,1,1,"의자, 원목",,8000,sold,2026-03-01 10:00:00,2026-03-02 09:00:00\n'
-        "11,2,1,1,책상,,5000,on_sale,2026-03-02 11:00:00,2026-03-02 11:00:00\n",
+        "11,2,1,1,책상 팝니다 010 1234 5678,,5000,on_sale,2026-03-02 11:00:00,"
+        "2026-03-02 11:00:00\n",
     )
     trade_header = (
         "trade_id,listing_id,buyer_id,seller_id,price_krw,status,completed_at,updated_at\n"
@@ -179,13 +180,38 @@ def make_raw(raw: Path) -> None:
         "1,listing,10,ok,human,2026-03-02 10:00:00\n"
         "2,listing,10,spam,human,2026-03-02 10:00:00\n"
         "3,listing,10,fraud,model,2026-03-02 11:00:00\n"
-        "4,listing,99,spam,human,2026-03-02 11:00:00\n",
+        "4,listing,99,spam,human,2026-03-02 11:00:00\n"
+        "5,listing,11,ok,human,2026-03-02 12:00:00\n"
+        "6,post,500,ok,human,2026-03-02 12:00:00\n"
+        "7,post,501,spam,human,2026-03-02 12:00:00\n",
+    )
+    # Phone numbers and e-mail addresses typed into text, in several spellings, between
+    # Korean words: published as <phone> and <email> (docs/marts.md).
+    write(
+        raw / "db/posts/2026-03-02.csv",
+        "post_id,author_id,region_id,topic,body,status,created_at,updated_at\n"
+        + "\n".join(
+            f'{post},1,1,동네질문,"{body}",visible,2026-03-02 10:00:00,2026-03-02 10:00:00'
+            for post, body in POST_BODIES.items()
+        )
+        + "\n",
     )
     write(
         raw / "reference/regions.csv",
         "region_id,city,district,neighborhood\n1,서울특별시,마포구,서교동\n",
     )
     write(raw / "reference/categories.csv", "category_id,name\n1,가구/인테리어\n")
+
+
+POST_BODIES = {
+    500: "연락주세요010-1234-5678, 메일은kim.seller@naver.com로 주세요",
+    501: "번호 01098765432 / +82 10-2222-3333 / 010.4444.5555,02-123-4567 "
+    "주문번호 1010-1234-56789 그대로, 15000원",
+}
+SCRUBBED_BODIES = {
+    500: "연락주세요<phone>, 메일은<email>로 주세요",
+    501: "번호 <phone> / <phone> / <phone>,<phone> 주문번호 1010-1234-56789 그대로, 15000원",
+}
 
 
 def key(person_id: int | str | None) -> str | None:
@@ -359,10 +385,28 @@ def test_incident_impact_by_hand(handmade: tuple[Path, Path]) -> None:
 def test_moderation_training_set_by_hand(handmade: tuple[Path, Path]) -> None:
     # Listing 10: ok (id 1) and spam (id 2) at the same second: spam; the model's fraud is
     # ignored. Listing 99 does not exist: left out. The current (03-02) version has no
-    # description, which counts as empty.
+    # description, which counts as empty. Typed phones and e-mails become placeholders.
     _, db = handmade
-    rows = query(db, "select target_type, target_id, text, label from ml.moderation_training_set")
-    assert rows == [("listing", 10, "의자, 원목\n", "spam")]
+    rows = query(
+        db,
+        "select target_type, target_id, text, label from ml.moderation_training_set order by all",
+    )
+    assert rows == [
+        ("listing", 10, "의자, 원목\n", "spam"),
+        ("listing", 11, "책상 팝니다 <phone>\n", "ok"),
+        ("post", 500, SCRUBBED_BODIES[500], "ok"),
+        ("post", 501, SCRUBBED_BODIES[501], "spam"),
+    ]
+    # The independent implementation scrubs the same way.
+    raw, _ = handmade
+    assert sorted((*k, *v) for k, v in moderation_labels(raw).items()) == rows
+
+
+def test_published_titles_are_scrubbed(handmade: tuple[Path, Path]) -> None:
+    _, db = handmade
+    for table in ("dim_listings", "dim_listing_history"):
+        titles = query(db, f"select distinct title from marts.{table} where listing_id = 11")
+        assert titles == [("책상 팝니다 <phone>",)], table
 
 
 def test_listing_features_by_hand(handmade: tuple[Path, Path]) -> None:

@@ -155,3 +155,39 @@
 {% macro spark__median(expr) -%}
     percentile({{ expr }}, 0.5)
 {%- endmacro %}
+
+
+{#
+    Free text with the phone numbers and e-mail addresses people typed into it replaced by
+    `<phone>` and `<email>` (docs/marts.md): every published text column goes through this.
+    E-mails first (an address may hold digits). A phone is a Korean number, mobile or
+    landline, with or without +82, its groups joined by nothing, '-', '.' or a space
+    (010-1234-5678, 01012345678, 010 1234 5678, +82 10-1234-5678, 02-123-4567), not
+    inside a longer run of digits. The pattern takes the characters on either side (no
+    look-around in RE2): a second pass catches a number right after a replaced one.
+#}
+{% macro contact_patterns() -%}
+    {{ return({
+        'email': '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+',
+        'phone': '(^|[^0-9])(([+]82[ .-]?0?|0)(1[016789]|2|[3-6][1-5])[ .-]?[0-9]{3,4}[ .-]?[0-9]{4})([^0-9]|$)',
+    }) }}
+{%- endmacro %}
+
+{% macro scrub_contacts(expr) -%}
+    {{ return(adapter.dispatch('scrub_contacts', 'dongne')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__scrub_contacts(expr) -%}
+    {%- set patterns = contact_patterns() -%}
+    {%- set emails_scrubbed = "regexp_replace(" ~ expr ~ ", '" ~ patterns.email ~ "', '<email>', 'g')" -%}
+    {%- set once = "regexp_replace(" ~ emails_scrubbed ~ ", '" ~ patterns.phone ~ "', '\\1<phone>\\5', 'g')" -%}
+    regexp_replace({{ once }}, '{{ patterns.phone }}', '\1<phone>\5', 'g')
+{%- endmacro %}
+
+{% macro spark__scrub_contacts(expr) -%}
+    {#- Java regular expressions: the same patterns; groups are $1 and $5. -#}
+    {%- set patterns = contact_patterns() -%}
+    {%- set emails_scrubbed = "regexp_replace(" ~ expr ~ ", '" ~ patterns.email ~ "', '<email>')" -%}
+    {%- set once = "regexp_replace(" ~ emails_scrubbed ~ ", '" ~ patterns.phone ~ "', '$1<phone>$5')" -%}
+    regexp_replace({{ once }}, '{{ patterns.phone }}', '$1<phone>$5')
+{%- endmacro %}

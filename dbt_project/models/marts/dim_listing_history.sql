@@ -30,7 +30,7 @@ select
     {{ keyed_hash('seller_id') }} as seller_key,
     category_id,
     region_id,
-    title,
+    {{ scrub_contacts('title') }} as title,
     price_krw,
     listing_status,
     created_at,

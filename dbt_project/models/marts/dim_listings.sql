@@ -39,7 +39,7 @@ final as (
         listings.seller_id,
         listings.category_id,
         listings.region_id,
-        listings.title,
+        {{ scrub_contacts('listings.title') }} as title,
         listings.listing_status,
         listings.created_at,
         cast(listings.created_at as date) as created_date,

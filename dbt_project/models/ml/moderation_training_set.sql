@@ -31,18 +31,20 @@ latest_human_labels as (
         ) = 1
 ),
 
--- Targets that exist in their table, with their text (current state).
+-- Targets that exist in their table, with their text (current state), phone numbers and
+-- e-mail addresses replaced by <phone> and <email>: the classifier learns from this text.
 texts as (
     select
         'listing' as target_type,
         listing_id as target_id,
-        {{ dbt.concat(["coalesce(title, '')", "'\n'", "coalesce(description, '')"]) }} as text -- noqa: RF04
+        {{ scrub_contacts(dbt.concat(["coalesce(title, '')", "'\n'", "coalesce(description, '')"])) }}
+            as text -- noqa: RF04
     from listings
     union all
     select
         'post' as target_type,
         post_id as target_id,
-        body as text -- noqa: RF04
+        {{ scrub_contacts('body') }} as text -- noqa: RF04
     from posts
 ),
 
