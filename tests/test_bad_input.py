@@ -268,6 +268,18 @@ CASES = [
         1,
     ),
     BadInput(
+        "empty lines between the rows of a CSV export, and at its end (the reader would "
+        "skip them; each is counted and quarantined), beside a quoted field spanning lines",
+        "listings",
+        {
+            f"{DAY}.csv": listings_file(
+                listing(1), "", listing(2, title='"두 줄\n\n제목"'), "", listing(3), ""
+            )
+        },
+        {"empty_line": 3},
+        3,
+    ),
+    BadInput(
         "empty CSV file (no header)",
         "listings",
         {f"{DAY}.csv": b"", "2026-03-02.csv": listings_file(listing(9))},
@@ -350,6 +362,27 @@ def test_quarantined_rows_keep_file_line_reason_and_raw_text(tmp_path: Path) -> 
             f"select file, line, reason, raw from read_parquet('{lake_dir}/quarantine/events/**/*')"
         ).fetchall()
     assert rows == [(f"events/{DAY}/a.jsonl", 2, "user_id_not_integer", good(user_id="42"))]
+
+
+def test_csv_rows_keep_the_physical_line_they_start_on(tmp_path: Path) -> None:
+    """Lines 3, 7 and 9 are empty (quarantined there); listing 2's quoted title spans lines
+    4 to 6, its empty line 5 included (a field's text, not an empty line)."""
+    raw, lake_dir = tmp_path / "raw", tmp_path / "lake"
+    case = next(c for c in CASES if c.kind.startswith("empty lines between the rows"))
+    deliver(raw, case)
+    report = land(raw, lake_dir, "listings")
+    assert report.rows_received == 6
+    with duckdb.connect() as con:
+        loaded = con.execute(
+            f"select listing_id, _line, title from read_parquet('{lake_dir}/db/listings/**/*') "
+            "order by 1"
+        ).fetchall()
+        quarantined = con.execute(
+            f"select line, reason from read_parquet('{lake_dir}/quarantine/listings/**/*') "
+            "order by 1"
+        ).fetchall()
+    assert loaded == [(1, 2, "의자"), (2, 4, "두 줄\n\n제목"), (3, 8, "의자")]
+    assert quarantined == [(3, "empty_line"), (7, "empty_line"), (9, "empty_line")]
 
 
 # ----------------------------------------------------------------------------------------

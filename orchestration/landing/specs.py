@@ -23,7 +23,8 @@ QUARANTINE_REASONS = {
     "invalid_utf8": "the line or row holds bytes that are not UTF-8",
     "line_too_long": "the line or record is longer than 16 MiB",
     # App events
-    "empty_line": "an event line that is empty or only whitespace",
+    "empty_line": "an event line that is empty or only whitespace, or an empty line between "
+    "the records of a CSV file",
     "not_json": "an event line that is not JSON",
     "not_a_json_object": "an event line that is JSON but not an object (an array, a number)",
     **{

@@ -8,8 +8,12 @@ rejected whole (its rows kept in quarantine, so nothing delivered is lost); extr
 are ignored and reported.
 
 All files of a source with the same header are read in one DuckDB scan. A "line" is the
-record number with the header as line 1 (the physical line unless a quoted field holds a
-line break). Lake layout: `db/<table>/<delivery>/data.parquet` per day file and
+physical line on which a record starts (the header is line 1). What was received is
+counted here, independently of DuckDB's reader: every record (a quoted field may hold line
+breaks) and every empty line, which DuckDB skips without a word and which is quarantined
+(`empty_line`) like an empty event line.
+
+Lake layout: `db/<table>/<delivery>/data.parquet` per day file and
 `reference/<name>/data.parquet`; rejected rows in `quarantine/<source>/[<delivery>/]`.
 """
 
@@ -69,6 +73,55 @@ def read_header(path: Path) -> list[str]:
     return [name.strip() for name in next(csv.reader(io.StringIO(first)))]
 
 
+QUOTE, COMMA = ord('"'), ord(",")
+EMPTY_LINES = (b"", b"\r")
+
+
+def _still_quoted(line: bytes, quoted: bool) -> bool:
+    """Whether a quoted field is still open at the end of `line` (RFC 4180: a quote opens
+    a field only at its start, and "" inside one is a quote)."""
+    at_field_start = not quoted
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if quoted:
+            if char == QUOTE:
+                if i + 1 < n and line[i + 1] == QUOTE:
+                    i += 2
+                    continue
+                quoted = False
+        elif char == COMMA:
+            at_field_start = True
+            i += 1
+            continue
+        elif char == QUOTE and at_field_start:
+            quoted = True
+        at_field_start = False
+        i += 1
+    return quoted
+
+
+def record_lines(data: bytes) -> tuple[list[int], list[int]]:
+    """The physical line on which each record after the header starts, and the empty lines
+    (outside quoted fields) that hold no record: what the file delivered, counted without
+    the CSV reader that loads it."""
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()  # the final line break ends the last line, it starts none
+    starts: list[int] = []
+    empty: list[int] = []
+    quoted = False
+    for number, line in enumerate(lines, start=1):
+        if not quoted and number > 1:
+            if line in EMPTY_LINES:
+                empty.append(number)
+                continue
+            starts.append(number)
+        if quoted or QUOTE in line:
+            quoted = _still_quoted(line, quoted)
+    return starts, empty
+
+
 def _typed_select(spec: TableSpec) -> str:
     parts = []
     formats = ", ".join(f"'{fmt}'" for fmt in spec.timestamp_formats)
@@ -121,8 +174,14 @@ class _CsvFile:
         self.file_date = path.name.split(".")[0] if spec.partitioned else None
         self.error: str | None = None
         self.header: list[str] = []
+        self.record_lines: list[int] = []
+        self.empty_lines: list[int] = []
         try:
             self.header = read_header(path)
+            data = path.read_bytes()
+            if path.name.endswith(".gz"):
+                data = gzip.decompress(data)
+            self.record_lines, self.empty_lines = record_lines(data)
         except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
             self.error = f"unreadable: {error}"
         self.missing = [column for column in spec.columns if column not in self.header]
@@ -270,26 +329,48 @@ def _scan_group(
             }
         ),
     )
+    con.register(
+        "record_starts",
+        pa.table(
+            {
+                "_path": [str(file.path) for file in group for _ in file.record_lines],
+                "line": pa.array(
+                    [line for file in group for line in file.record_lines], pa.int64()
+                ),
+            }
+        ),
+    )
     try:
         _insert_scanned(spec, header, con)
     finally:
         con.unregister("scanned_files")
-    report.rows_received += int(
-        scalar(
-            con, "select (select count(*) from scanned) + (select count(*) from rejected_records)"
-        )
-    )
+        con.unregister("record_starts")
+    for file in group:
+        _insert_empty_lines(con, file)
+        # Received: counted from the file itself, not from what the reader returned.
+        report.rows_received += len(file.record_lines) + len(file.empty_lines)
     for file in group:
         if file.missing:
             missing = ", ".join(file.missing)
             report.rejected_files[file.relative] = f"file lacks column(s): {missing}"
 
 
+def _insert_empty_lines(con: duckdb.DuckDBPyConnection, file: _CsvFile) -> None:
+    """Each empty line of `file` into `landed`, quarantined (DuckDB's reader skips them)."""
+    if file.empty_lines:
+        con.executemany(
+            "insert into landed (_file, _file_date, _delivery, _line, reason, detail, raw) "
+            "values (?, ?::date, ?, ?, 'empty_line', 'an empty line between records', '')",
+            [[file.relative, file.file_date, file.delivery, line] for line in file.empty_lines],
+        )
+
+
 def _insert_scanned(spec: TableSpec, header: list[str], con: duckdb.DuckDBPyConnection) -> None:
     """Number the scanned records and insert them, and the reader's rejects, into `landed`.
 
-    DuckDB skips a record it rejects, so the n-th accepted record of a file sits on the
-    n-th line number (from 2, after the header) that is not a rejected record's line.
+    DuckDB names a rejected record by the physical line it starts on and skips it, so the
+    n-th accepted record of a file starts on the n-th record line (counted by
+    `record_lines`) that is not a rejected record's line.
     """
     con.execute("""
         create or replace temp table rejected_records as
@@ -327,17 +408,8 @@ def _insert_scanned(spec: TableSpec, header: list[str], con: duckdb.DuckDBPyConn
             select *{absent}, row_number() over (partition by _path order by rowid) as rn
             from scanned
         ),
-        record_counts as (
-            select
-                _path,
-                count(*) + coalesce(
-                    (select count(*) from rejected_records as r where r._path = a._path), 0
-                ) as records
-            from accepted as a
-            group by _path
-        ),
         candidate_lines as (
-            select _path, unnest(range(2, records + 2)) as line from record_counts
+            select _path, line from record_starts
         ),
         free_lines as (
             select
@@ -348,9 +420,11 @@ def _insert_scanned(spec: TableSpec, header: list[str], con: duckdb.DuckDBPyConn
             anti join rejected_records using (_path, line)
         ),
         numbered as (
+            -- A left join: were the reader to return a record the count above did not
+            -- see, it is kept (without a line), and received <> loaded + quarantined says so.
             select accepted.*, free_lines.line as _line
             from accepted
-            join free_lines using (_path, rn)
+            left join free_lines using (_path, rn)
         ),
         checked as (
             select
