@@ -15,14 +15,16 @@ PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 .PHONY: run test dev docs sql metrics install manifest browser sample lint clean bench
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
+# One line on a fresh machine; pip's errors still show. PYTHONWARNINGS quiets the build
+# backend's notice about editable installs (a warning, not an error).
 $(INSTALLED): pyproject.toml | $(BIN)/python
-	@echo "installing pinned dependencies into $(VENV) ..."
-	( $(BIN)/python -m pip install --quiet --upgrade pip && \
-	  $(BIN)/python -m pip install --quiet -e '.[dev]' ) 2>&1 | $(PIP_QUIET)
-	$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, duckdb"
-	touch $@
+	@echo "installing pinned dependencies into $(VENV) (a few minutes, once) ..."
+	@( PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --upgrade pip && \
+	  PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]' ) 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, duckdb"
+	@touch $@
 
 install: $(INSTALLED)
 
