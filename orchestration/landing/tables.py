@@ -60,14 +60,12 @@ READER_REASONS = {
 }
 
 
-def read_header(path: Path) -> list[str]:
-    """The header row of a (possibly gzip) CSV file; [] for an empty file."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+def read_header(data: bytes) -> list[str]:
+    """The header row of a CSV file's bytes; [] for an empty file."""
     # Only the header line is decoded here: a row with bytes that are not UTF-8 further down
     # is the reader's to quarantine (invalid_utf8), not a reason to reject the whole file.
-    with opener(path, "rb") as handle:
-        # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
-        first = handle.readline().decode("utf-8-sig")
+    # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
+    first = data.split(b"\n", 1)[0].decode("utf-8-sig")
     if not first.strip():
         return []
     return [name.strip() for name in next(csv.reader(io.StringIO(first)))]
@@ -177,10 +175,10 @@ class _CsvFile:
         self.record_lines: list[int] = []
         self.empty_lines: list[int] = []
         try:
-            self.header = read_header(path)
-            data = path.read_bytes()
+            data = path.read_bytes()  # read once: the header, then every record's line
             if path.name.endswith(".gz"):
                 data = gzip.decompress(data)
+            self.header = read_header(data)
             self.record_lines, self.empty_lines = record_lines(data)
         except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
             self.error = f"unreadable: {error}"
