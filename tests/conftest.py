@@ -153,6 +153,32 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
+LAKE_SOURCES = ("events", "db/users", "db/listings", "db/trades", "db/posts")
+
+
+def lake_rows_by_file(
+    lake: Path, sources: tuple[str, ...] = LAKE_SOURCES
+) -> dict[str, list[tuple]]:
+    """Per source: each delivered file's rows and distinct lines (a partial delivery has
+    fewer, a duplicated one more rows than lines); and every quarantined line."""
+    found = {}
+    with duckdb.connect() as con:
+        for source in sources:
+            found[source] = con.execute(f"""
+                select _delivery, _file, count(*), count(distinct _line)
+                from read_parquet('{lake}/{source}/**/*.parquet', union_by_name = true,
+                                  hive_partitioning = false)
+                group by all order by all
+            """).fetchall()
+        found["quarantine"] = con.execute(f"""
+            select source, file, line, reason
+            from read_parquet('{lake}/quarantine/**/*.parquet', union_by_name = true)
+            where source in ({", ".join(f"'{s.split('/')[-1]}'" for s in sources)})
+            order by all
+        """).fetchall()
+    return found
+
+
 @pytest.fixture(scope="session")
 def sample_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated delivery (36 days: the generator's minimum)."""

@@ -19,12 +19,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.settings import REPO_ROOT
-from tests.conftest import copy_build, query, tree_digest
+from tests.conftest import copy_build, lake_rows_by_file, query, tree_digest
 from tests.test_incremental import published_tables
 
 pytestmark = pytest.mark.slow
@@ -74,26 +73,6 @@ def analysts(database: Path, scratch: Path, count: int = 2) -> Iterator[list[dic
         for process in processes:
             process.wait(timeout=60)
         seen.extend(json.loads(out.read_text()) for out in outputs)
-
-
-def lake_rows_by_file(lake: Path) -> dict[str, list[tuple]]:
-    """Per source: each delivered file's rows and distinct lines (a partial delivery has
-    fewer, a duplicated one more rows than lines); and every quarantined line."""
-    found = {}
-    with duckdb.connect() as con:
-        for source in ["events", "db/users", "db/listings", "db/trades", "db/posts"]:
-            found[source] = con.execute(f"""
-                select _delivery, _file, count(*), count(distinct _line)
-                from read_parquet('{lake}/{source}/**/*.parquet', union_by_name = true,
-                                  hive_partitioning = false)
-                group by all order by all
-            """).fetchall()
-        found["quarantine"] = con.execute(f"""
-            select source, file, line, reason
-            from read_parquet('{lake}/quarantine/**/*.parquet', union_by_name = true)
-            order by all
-        """).fetchall()
-    return found
 
 
 def with_resent(lake: dict[str, list[tuple]], original: str, copy: str) -> dict[str, list[tuple]]:

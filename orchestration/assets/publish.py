@@ -74,12 +74,17 @@ def refuse_personal_columns(columns: list[tuple[str, str, str]]) -> None:
         raise PublishError("refusing to publish " + "; ".join(problems))
 
 
+def staging_path(target: Path, publish_id: str) -> Path:
+    """Where a publish writes its new file: beside `target`, never `target` itself."""
+    return target.with_name(f".{target.name}.{publish_id[:12]}.tmp")
+
+
 def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
     """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in."""
     if not warehouse.exists():
         raise PublishError(f"no warehouse at {warehouse}: build the dbt models before publishing.")
     publish_id = uuid.uuid4().hex
-    staging = target.with_name(f".{target.name}.{publish_id[:12]}.tmp")
+    staging = staging_path(target, publish_id)
     row_counts: dict[str, int] = {}
     con = duckdb.connect(str(staging))
     try:

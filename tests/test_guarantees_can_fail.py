@@ -1,0 +1,351 @@
+"""Each guarantee of the README's table, broken on purpose: its check must fail.
+
+A check that passes on a broken platform proves nothing. For every row of the table
+(README, "What the platform guarantees"), one deliberately broken build or fixture runs
+through the very check the guarantee's tests use, and the check must catch it; the same
+check on the unbroken platform passes, so what fails is the breakage, not the setup.
+
+| guarantee | broken on purpose | the check that catches it |
+|---|---|---|
+| no row is lost | a CSV reader, an event query that drop a row | the conservation check |
+| raw never modified | a landing that rewrites or adds a raw file | `tree_digest` |
+| a crash never corrupts | the next run skips the swap recovery | the lake against a whole one |
+| readers never block | a publish written in place | the publish, with a reader open |
+| one writer | a pool limit of 2; a writer without the pool | pool claims; pool membership |
+| idempotent | staging without its de-duplication | the build's unique test |
+| no personal data | an unkeyed hash, another salt | `key_findings` (a leaked id: test_privacy) |
+| clear errors | a mistake reported as a crash | `unclear` |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import ExecuteInProcessResult, asset
+
+from orchestration import cli, failpoints, landing
+from orchestration.assets import publish
+from orchestration.assets.ingest import conservation_result
+from orchestration.dbt_cli import dbt_environment, dbt_executable
+from orchestration.definitions import defs
+from orchestration.landing import events, tables
+from orchestration.runner import DAGSTER_YAML
+from orchestration.settings import DBT_PROJECT_DIR
+from tests import oracle
+from tests.conftest import copy_build, lake_rows_by_file, query, settings_for, tree_digest
+from tests.test_definitions import writers_in_the_warehouse_at_once, writers_outside_the_pool
+from tests.test_errors import missing_raw, unclear
+from tests.test_privacy import key_findings
+
+# -- No row is lost -------------------------------------------------------------------
+
+
+def drop_a_csv_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV reader loses one valid row after the file's records were counted."""
+    scan = tables._scan_group
+
+    def lossy_scan(*args: object) -> None:
+        scan(*args)  # type: ignore[arg-type]
+        con = args[3]
+        con.execute(  # type: ignore[attr-defined]
+            "delete from landed where rowid = (select min(rowid) from landed where reason is null)"
+        )
+
+    monkeypatch.setattr(tables, "_scan_group", lossy_scan)
+
+
+def drop_an_event_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event query loses every file's second line after the lines were counted."""
+    checked = events._checked_events_sql
+    monkeypatch.setattr(events, "_checked_events_sql", lambda: checked() + " where _line <> 2")
+
+
+def land(source: str, raw: Path, lake: Path) -> landing.LandingReport:
+    if source == "events":
+        return landing.land_events(raw, lake, landing.connect())
+    return landing.land_table(landing.DB_TABLES[source], raw, lake, landing.connect())
+
+
+@pytest.mark.parametrize(
+    ("source", "breakage"), [("users", drop_a_csv_row), ("events", drop_an_event_line)]
+)
+def test_conservation_fails_when_the_reader_drops_a_row(
+    source: str,
+    breakage: object,
+    sample_raw_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    honest = land(source, sample_raw_dir, tmp_path / "honest")
+    assert conservation_result(honest).passed
+    breakage(monkeypatch)  # type: ignore[operator]
+    lossy = land(source, sample_raw_dir, tmp_path / "lossy")
+    assert lossy.rows_received == honest.rows_received  # counted from the file, not the reader
+    assert lossy.rows_loaded < honest.rows_loaded
+    assert not conservation_result(lossy).passed
+
+
+# -- The raw directory is never modified ---------------------------------------------
+
+
+def rewrite_line_endings(raw: Path) -> None:
+    """'Normalises' a raw file in place, keeping its mode and times."""
+    path = sorted((raw / "db" / "users").glob("*.csv"))[0]
+    stat = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def leave_a_marker(raw: Path) -> None:
+    """Leaves a hidden 'already landed' marker beside the files."""
+    (raw / "db" / "users" / ".landed").write_text("ok")
+
+
+@pytest.mark.parametrize("writes_into_raw", [rewrite_line_endings, leave_a_marker])
+def test_the_raw_digest_changes_when_landing_writes_into_raw(
+    writes_into_raw: object, sample_raw_dir: Path, tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_raw_dir, raw)
+    before = tree_digest(raw)
+    land("users", raw, tmp_path / "lake")
+    assert tree_digest(raw) == before
+    writes_into_raw(raw)  # type: ignore[operator]
+    land("users", raw, tmp_path / "lake")
+    assert tree_digest(raw) != before
+
+
+# -- A crash never corrupts -----------------------------------------------------------
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs, no handler catches it."""
+
+
+def lake_after_a_kill_and_a_one_day_run(
+    raw: Path, lake: Path, monkeypatch: pytest.MonkeyPatch, recover: bool
+) -> dict[str, list[tuple]]:
+    """A whole lake; a full re-landing killed between the two renames of a delivery's
+    swap (the old folder moved aside, the new one not yet in); then the next run lands
+    only the newest delivery, as a daily run does."""
+    landing.land_events(raw, lake, landing.connect())
+    swaps = itertools.count(1)
+
+    def kill_at_the_third_swap(name: str) -> None:
+        if name == "lake.swap" and next(swaps) == 3:
+            raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(failpoints, "reach", kill_at_the_third_swap)
+        with pytest.raises(Killed):
+            landing.land_events(raw, lake, landing.connect())
+    assert list((lake / ".staging").glob("swap-*.json")), "the kill missed the swap"
+    newest = landing.list_deliveries(raw, "events")[-1]
+    with monkeypatch.context() as patched:
+        if not recover:
+            patched.setattr(events, "recover_interrupted_swaps", lambda lake_dir: None)
+        landing.land_events(raw, lake, landing.connect(), deliveries=[newest])
+    return lake_rows_by_file(lake, ("events",))
+
+
+def test_the_lake_is_left_short_when_the_next_run_skips_swap_recovery(
+    sample_raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing.land_events(sample_raw_dir, tmp_path / "whole", landing.connect())
+    whole = lake_rows_by_file(tmp_path / "whole", ("events",))
+    recovered = lake_after_a_kill_and_a_one_day_run(
+        sample_raw_dir, tmp_path / "recovered", monkeypatch, recover=True
+    )
+    assert recovered == whole
+    unrecovered = lake_after_a_kill_and_a_one_day_run(
+        sample_raw_dir, tmp_path / "unrecovered", monkeypatch, recover=False
+    )
+    assert len(unrecovered["events"]) < len(whole["events"])  # a delivery is missing
+
+
+# -- Atomic publish; readers never block a build ---------------------------------------
+
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+for _ in sys.stdin:
+    print(con.execute("select publish_id from marts.publish_manifest").fetchone()[0], flush=True)
+"""
+
+
+def ask(reader: subprocess.Popen[str]) -> str:
+    assert reader.stdin is not None and reader.stdout is not None
+    reader.stdin.write("?\n")
+    reader.stdin.flush()
+    return reader.stdout.readline().strip()
+
+
+def test_a_publish_written_in_place_fails_while_an_analyst_reads(
+    sample_build: tuple[Path, ExecuteInProcessResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built, _ = sample_build
+    warehouse = shutil.copy(built / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    target = tmp_path / "analytics.duckdb"
+    first = publish.publish_analytics_db(Path(warehouse), target)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert ask(reader) == first.publish_id
+        with monkeypatch.context() as patched:
+            patched.setattr(publish, "staging_path", lambda target, publish_id: target)
+            with pytest.raises(duckdb.IOException, match="lock"):
+                publish.publish_analytics_db(Path(warehouse), target)
+        second = publish.publish_analytics_db(Path(warehouse), target)  # not blocked
+        assert ask(reader) == first.publish_id  # the analyst's open file: the old version
+        assert query(target, "select publish_id from marts.publish_manifest") == [
+            (second.publish_id,)
+        ]
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+# -- One writer -----------------------------------------------------------------------
+
+
+def test_a_second_writer_gets_in_when_the_pool_admits_two(tmp_path: Path) -> None:
+    assert writers_in_the_warehouse_at_once(DAGSTER_YAML, tmp_path / "ours") == 1
+    loose = tmp_path / "dagster.yaml"
+    text = DAGSTER_YAML.read_text()
+    assert "default_limit: 1" in text
+    loose.write_text(text.replace("default_limit: 1", "default_limit: 2"))
+    assert writers_in_the_warehouse_at_once(loose, tmp_path / "loose") == 2
+
+
+def test_a_writer_outside_the_pool_is_named() -> None:
+    @asset(group_name="marts")
+    def rogue_mart() -> None:
+        """Writes the warehouse, but was declared without the pool."""
+
+    assert writers_outside_the_pool(defs.assets) == []
+    assert writers_outside_the_pool([*defs.assets, rogue_mart]) == ["rogue_mart"]
+
+
+# -- Idempotent -----------------------------------------------------------------------
+
+
+def build_event_staging(project: Path, data: Path, raw: Path) -> subprocess.CompletedProcess:
+    """dbt builds the staged events from the lake, with their tests (unique event_id)."""
+    env = {**os.environ, **dbt_environment(settings_for(raw, data))}
+    env["DBT_TARGET_PATH"] = str(data / f"target-{project.name}")
+    return subprocess.run(
+        [
+            *(dbt_executable(), "build", "--select", "stg_app__events", "int_events_dated"),
+            *("--full-refresh", "--project-dir", str(project)),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def failed_tests(data: Path, project: Path) -> list[str]:
+    results = json.loads((data / f"target-{project.name}" / "run_results.json").read_text())
+    return [r["unique_id"] for r in results["results"] if r["status"] in {"fail", "error"}]
+
+
+def test_a_resent_file_breaks_the_unique_test_when_staging_does_not_deduplicate(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    built, _ = sample_build
+    raw, data = tmp_path / "raw", copy_build(built, tmp_path / "data")
+    shutil.copytree(sample_raw_dir, raw)
+    resent = sorted(raw.glob("events/*/*.jsonl*"))[3]
+    shutil.copy2(resent, resent.with_name("resent-" + resent.name))  # a collector's resend
+    landing.land_events(raw, data / "lake", landing.connect())
+
+    deduplicated = build_event_staging(DBT_PROJECT_DIR, data, raw)
+    assert deduplicated.returncode == 0, deduplicated.stdout[-2000:]
+
+    broken = tmp_path / "dbt_project_without_dedup"
+    shutil.copytree(DBT_PROJECT_DIR, broken, ignore=shutil.ignore_patterns("target", "logs"))
+    macro = broken / "macros" / "app_events.sql"
+    text = macro.read_text()
+    without = re.sub(r"qualify row_number\(\) over \(.*?\) = 1", "", text, flags=re.S)
+    assert without != text
+    macro.write_text(without)
+    duplicated = build_event_staging(broken, data, raw)
+    assert duplicated.returncode != 0
+    assert any(".unique_int_events_dated_event_id" in t for t in failed_tests(data, broken))
+
+
+# -- No personal data; no person re-identified -----------------------------------------
+
+
+def unkeyed(user_id: object, salt: str) -> str:
+    return hashlib.sha256(str(user_id).encode()).hexdigest()
+
+
+def keyed_with_another_salt(user_id: object, salt: str) -> str:
+    return hmac.new(b"another salt", str(user_id).encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("wrong_key", [unkeyed, keyed_with_another_salt])
+def test_the_key_check_fails_on_keys_not_keyed_with_the_salt(
+    wrong_key: object,
+    sample_raw_dir: Path,
+    sample_build: tuple[Path, ExecuteInProcessResult],
+    tmp_path: Path,
+) -> None:
+    built, _ = sample_build
+    salt = settings_for(sample_raw_dir, built).pii_salt
+    database = Path(shutil.copy(built / "analytics.duckdb", tmp_path / "analytics.duckdb"))
+    database.chmod(0o644)
+    assert key_findings(database, sample_raw_dir, salt) == []
+    users = oracle.current_rows(
+        sample_raw_dir, "users", "user_id", oracle.USER_INTS, ("signup_at", "updated_at")
+    )
+    with duckdb.connect(str(database)) as con:
+        con.execute("create or replace table marts.dim_users (user_key varchar)")
+        con.executemany(
+            "insert into marts.dim_users values (?)",
+            [[wrong_key(user, salt)] for user in users],  # type: ignore[operator]
+        )
+    assert key_findings(database, sample_raw_dir, salt) == [
+        "marts.dim_users.user_key: not the contract's keys",
+        "marts.dim_users: not one key per current user",
+    ]
+
+
+# -- Clear errors ---------------------------------------------------------------------
+
+
+def test_the_clear_error_check_fails_when_a_mistake_is_reported_as_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for variable, value in missing_raw(tmp_path).items():
+        monkeypatch.setenv(variable, value)
+    expected = "does not exist: set DONGNE_RAW_DIR"
+    code = cli.main(["build"])
+    assert unclear(code, capsys.readouterr().err, expected) == []
+
+    class NothingRaisesThis(Exception):
+        pass
+
+    monkeypatch.setattr(cli, "UserError", NothingRaisesThis)  # the boundary forgets it
+    code = cli.main(["build"])
+    problems = unclear(code, capsys.readouterr().err, expected)
+    assert problems and problems[0] == "exit code 1, not 2"
