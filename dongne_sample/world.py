@@ -66,15 +66,20 @@ ITEMS = [
     ("자동 급식기", 28000),
 ]
 # Listing descriptions: ordinary ones (None: no description), then what moderators label.
+# People type phone numbers and e-mail addresses into texts (several spellings): the
+# published copies must show <phone> and <email> instead.
 DESCRIPTIONS: list[str | None] = [
     "상태 좋아요. 직거래 선호합니다.",
     "사용감 조금 있어요,\n네고 가능!",
     '박스 포함 "풀구성" 입니다',
     None,
+    "직거래는 010-2345-6789로 문자 주세요",
+    "사진 더 필요하시면 seller.kim@example.com 으로 메일 주세요 (주문번호 2026112300017)",
 ]
 SPAM_TEXTS = [
     "부업 모집! 하루 10분 투자로 월 300 보장, 카톡 주세요",
     "무료 나눔 이벤트 당첨! 링크 클릭하세요 http://bit.example",
+    "고수익 알바, 연락은 01098765432 또는 +82 10 5555 1234",
 ]
 FRAUD_TEXTS = ["선입금만 받아요, 직거래 불가", "계좌이체 먼저 해주시면 택배 보내드려요"]
 PROHIBITED_TEXTS = ["처방 의약품 팝니다", "담배 한 보루 판매"]
@@ -94,6 +99,8 @@ POST_BODIES = [
     "성수동 새로 생긴 빵집, 소금빵 맛있어요 :)",
     "주말에 같이 러닝하실 분, 한강 기준 5km 정도",
     "도서관 열람실 자리, 아침 9시 전에 가야 있어요",
+    "강아지 찾아주시면 사례할게요. 010 4444 5555 / 02-123-4567",
+    "러닝 모임 문의는 run.club@dongne.example 로 주세요",
 ]
 ALL_POST_BODIES = [*POST_BODIES, *ABUSIVE_TEXTS]
 NICK_A = ["행복한", "졸린", "용감한", "수줍은", "배고픈", "부지런한", "느긋한", "씩씩한"]

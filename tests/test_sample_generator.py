@@ -193,6 +193,26 @@ def test_exports_carry_quoted_korean_text_with_line_breaks_and_empty_fields() ->
     assert any(row["description"] == "" for row in listings if row["listing_id"])
 
 
+def test_texts_carry_typed_phone_numbers_and_emails_in_several_spellings() -> None:
+    """What the published copies must scrub (`<phone>`, `<email>`) is in the sample:
+    in listing descriptions and in post bodies, written the ways people type them."""
+    descriptions = {row["description"] for _, rows in exports("listings").values() for row in rows}
+    bodies = {row["body"] for _, rows in exports("posts").values() for row in rows}
+    texts = " | ".join(descriptions | bodies)
+    for typed in [
+        "010-2345-6789",
+        "01098765432",
+        "010 4444 5555",
+        "+82 10 5555 1234",
+        "02-123-4567",
+        "seller.kim@example.com",
+        "run.club@dongne.example",
+    ]:
+        assert typed in texts, typed
+    assert any("@" in body for body in bodies) and any("010" in d for d in descriptions)
+    assert "2026112300017" in texts  # a long order number: digits that are not a phone
+
+
 def test_histories_prices_cancellations_and_status_changes_are_there() -> None:
     prices = defaultdict(set)
     for _, rows in exports("listings").values():
