@@ -81,8 +81,9 @@ def published_lines(settings: Settings) -> list[str]:
                 where schema_name in ('marts', 'ml') order by 1
             """).fetchall()
         ]
+        width = max(map(len, names), default=0)
         cells = [
-            f"{name:<38} {con.execute(f'select count(*) from {name}').fetchall()[0][0]:>9,}"
+            f"{name:<{width}} {con.execute(f'select count(*) from {name}').fetchall()[0][0]:>9,}"
             for name in names
         ]
     lines = [f"Published {len(names)} tables (rows) to {path.name}:"]
