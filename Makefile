@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql metrics install manifest browser sample lint clean bench
+.PHONY: run test dev docs sql metrics install manifest browser sample lint clean bench bi bi-install
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -36,19 +36,40 @@ run: install
 	@$(BIN)/python -m orchestration.cli build $(if $(V),-v,)
 
 # Two workers (pytest-xdist), each taking whole test modules, longest first.
-test: install manifest browser
+test: install manifest browser bi-install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser of its own here): installed with apt the first time.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-$(CHROMIUM):
-	@echo "installing Debian's chromium for the browser tests ..."
+# Korean text (titles, regions, categories) needs a CJK font in the headless browser.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+$(CHROMIUM) $(CJK_FONT):
+	@echo "installing Debian's chromium and a Korean font for the browser tests ..."
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk > /dev/null
 
-browser: $(CHROMIUM)
+browser: $(CHROMIUM) $(CJK_FONT)
+
+# The BI tool (Apache Superset) in its own environment: its pins (SQLAlchemy 1.4, pandas
+# 2.1) clash with the platform's. make bi serves the dashboards of bi/bundle/ on
+# http://127.0.0.1:8088 over the published analytics.duckdb (build it with make run).
+BI_VENV := .venv-bi
+BI_INSTALLED := $(BI_VENV)/.installed
+$(BI_INSTALLED): bi/requirements.txt
+	@echo "installing Apache Superset into $(BI_VENV) (a few minutes, once) ..."
+	@$(PYTHON) -m venv $(BI_VENV)
+	@( PYTHONWARNINGS=ignore $(BI_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	  PYTHONWARNINGS=ignore $(BI_VENV)/bin/python -m pip install --quiet -r bi/requirements.txt ) \
+	  2>&1 | $(PIP_QUIET)
+	@$(BI_VENV)/bin/python -c "import superset, duckdb_engine"
+	@touch $@
+
+bi-install: $(BI_INSTALLED)
+
+bi: bi-install
+	@$(BI_VENV)/bin/python bi/launch.py
 
 dev: install manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.cli dagster-home) \
@@ -81,8 +102,8 @@ bench: install
 # make test. sqlfluff compiles the project: it gets a scratch data directory of its own.
 LINT_DATA := $(CURDIR)/data/lint
 lint: install
-	$(BIN)/ruff check --no-cache orchestration dongne_sample bench tests
-	$(BIN)/ruff format --no-cache --check orchestration dongne_sample bench tests
+	$(BIN)/ruff check --no-cache orchestration dongne_sample bench tests bi
+	$(BIN)/ruff format --no-cache --check orchestration dongne_sample bench tests bi
 	mkdir -p $(LINT_DATA)/tmp
 	cd dbt_project && DONGNE_WAREHOUSE_PATH=$(LINT_DATA)/warehouse.duckdb \
 	  DONGNE_TMP_DIR=$(LINT_DATA)/tmp DBT_TARGET_PATH=$(LINT_DATA)/target \

@@ -97,6 +97,13 @@ def sensor_interval_seconds(environ: dict[str, str] | None = None) -> int:
     return int(env.get("DONGNE_SENSOR_SECONDS", "30"))
 
 
+def dashboards_url(environ: dict[str, str] | None = None) -> str:
+    """Where `make bi` serves the dashboards (DONGNE_BI_URL, default Superset's usual
+    http://127.0.0.1:8088): the published database's asset links to them."""
+    env = os.environ if environ is None else environ
+    return env.get("DONGNE_BI_URL", "http://127.0.0.1:8088").rstrip("/")
+
+
 def warn_if_default_salt(settings: Settings) -> None:
     if settings.pii_salt_is_default:
         warnings.warn(

@@ -19,12 +19,15 @@ from orchestration.assets.transform import dongne_dbt_models
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
+from orchestration.settings import dashboards_url
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
 # A person's id is published only as its key (`user_key`, ...): docs/marts.md.
 RAW_PERSON_ID_COLUMNS = frozenset({"user_id", "seller_id", "buyer_id", "author_id", "device_id"})
 MANIFEST_TABLE = "marts.publish_manifest"
+# The Superset dashboards of bi/bundle/ (their slugs), served by `make bi`.
+DASHBOARDS = ("growth", "marketplace", "experiments", "incidents")
 TABLES_TABLE = "marts.publish_tables"
 
 
@@ -173,7 +176,8 @@ PUBLISHED_MODEL_KEYS = [
     deps=PUBLISHED_MODEL_KEYS,
     pool=WAREHOUSE_POOL,
     description="The read-only analytics database (marts and ml schemas, no personal data), "
-    "published atomically to <DONGNE_DATA_DIR>/analytics.duckdb.",
+    "published atomically to <DONGNE_DATA_DIR>/analytics.duckdb. Its dashboards: `make bi` "
+    "(Superset on http://127.0.0.1:8088).",
 )
 def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
     settings = platform.settings()
@@ -191,6 +195,14 @@ def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> 
         "publish_id": MetadataValue.text(report.publish_id),
         "tables": MetadataValue.md(table),
         "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
+        # The BI dashboards read this file (make bi): where to look at what was published.
+        "dashboards": MetadataValue.url(f"{dashboards_url()}/superset/dashboard/growth/"),
+        "dashboard_list": MetadataValue.md(
+            " · ".join(
+                f"[{name.capitalize()}]({dashboards_url()}/superset/dashboard/{name}/)"
+                for name in DASHBOARDS
+            )
+        ),
     }
     with duckdb.connect(str(report.path), read_only=True) as con:
         metadata.update(published_views(con, report.row_counts))

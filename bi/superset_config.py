@@ -1,0 +1,24 @@
+"""Superset's configuration for `make bi` (read through SUPERSET_CONFIG_PATH).
+
+Everything Superset keeps (its metadata database, the secret key) lives in
+DONGNE_BI_HOME, under the data directory: never in the repository.
+"""
+
+import os
+from pathlib import Path
+
+_HOME = Path(os.environ["DONGNE_BI_HOME"])
+
+SECRET_KEY = (_HOME / "secret_key").read_text().strip()
+SQLALCHEMY_DATABASE_URI = f"sqlite:///{_HOME / 'superset.db'}"
+
+# No result cache: every chart query opens the published analytics.duckdb anew (Superset
+# opens analytics databases without a connection pool), so a new publish shows at once.
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+
+# A laptop tool: rate limits in memory, no telemetry, quiet logs.
+RATELIMIT_STORAGE_URI = "memory://"
+LOG_LEVEL = "WARNING"
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+ROW_LIMIT = 50000

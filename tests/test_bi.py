@@ -1,0 +1,172 @@
+"""The dashboards as a manager sees them: `make bi`'s Superset on the sample's published
+database, each dashboard opened in headless Chromium, every chart rendered, a figure shown
+equal to the mart's, and a new publish shown without a restart. Screenshots go to the
+tests' artifacts (README's pictures come from them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+from dagster import ExecuteInProcessResult
+
+from orchestration.settings import REPO_ROOT
+from tests.browser import chromium, free_port, stop, wait_for
+from tests.conftest import artifacts_dir, query
+
+pytestmark = pytest.mark.slow
+
+BI_PYTHON = REPO_ROOT / ".venv-bi" / "bin" / "python"
+BUNDLE = REPO_ROOT / "bi" / "bundle"
+DASHBOARDS = ["growth", "marketplace", "experiments", "incidents"]
+
+
+@dataclass
+class Superset:
+    url: str
+    password: str
+    published: Path
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def superset(
+    sample_build: tuple[Path, ExecuteInProcessResult], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Superset]:
+    """`bi/launch.py` as `make bi` runs it, on a copy of the sample's published database."""
+    assert BI_PYTHON.exists(), "the BI environment is missing: `make test` installs it"
+    built, _ = sample_build
+    root = tmp_path_factory.mktemp("bi")
+    published = Path(shutil.copy(built / "analytics.duckdb", root / "analytics.duckdb"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "DONGNE_ANALYTICS_PATH": str(published),
+        "DONGNE_BI_HOME": str(root / "home"),
+        "DONGNE_BI_PORT": str(port),
+    }
+    log = root / "superset.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BI_PYTHON), str(REPO_ROOT / "bi" / "launch.py")],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            "Superset to serve",
+            lambda: healthy(url) or process.poll() is not None,
+            timeout=300,
+        )
+        assert process.poll() is None, log.read_text()[-3000:]
+        password = (root / "home" / "admin_password").read_text().strip()
+        yield Superset(url, password, published)
+    finally:
+        stop(process, grace=5)  # nothing to save: Superset's state is thrown away
+        shutil.copyfile(log, artifacts_dir() / "superset.log")
+
+
+@pytest.fixture(scope="module")
+def page(superset: Superset) -> Iterator[Any]:
+    """A logged-in browser page, as the user `make bi` prints."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{superset.url}/login/")
+        page.fill("#username", "admin")
+        page.fill("#password", superset.password)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/superset/welcome/**", timeout=60_000)
+        yield page
+
+
+# Each chart holder's state: rendered (a canvas, an svg, a table or a big number), or not
+# yet, or an error shown in place of the chart.
+CHART_STATES = """
+() => [...document.querySelectorAll('.dashboard-component-chart-holder')]
+    .filter(holder => [...holder.classList].some(name => name.startsWith('dashboard-chart-id-')))
+    .map(holder => {
+    const title = (holder.querySelector('.header-title, [data-test="editable-title"]')
+                   || {}).textContent || '';
+    if (holder.querySelector('.ant-alert-error, [role="alert"], .error-message'))
+        return [title, 'error: ' + holder.innerText.slice(0, 300)];
+    if (holder.querySelector('.loading')) return [title, 'loading'];
+    if (holder.querySelector('canvas, svg, table, .header-line')) return [title, 'rendered'];
+    return [title, 'empty'];
+})
+"""
+
+
+def open_dashboard(page: Any, superset: Superset, slug: str) -> list[list[str]]:
+    """Open a dashboard and wait until every chart has rendered or failed."""
+    page.goto(f"{superset.url}/superset/dashboard/{slug}/")
+    page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+
+    def settled() -> list[list[str]] | None:
+        states = page.evaluate(CHART_STATES)
+        return states if all(state != "loading" for _, state in states) else None
+
+    states = wait_for(f"the charts of {slug}", settled, timeout=120, every=1)
+    page.wait_for_timeout(1500)  # echarts' entry animation
+    return states
+
+
+def charts_of(slug: str) -> list[str]:
+    """The chart names a dashboard's YAML lays out."""
+    position = yaml.safe_load((BUNDLE / "dashboards" / f"{slug}.yaml").read_text())["position"]
+    charts = [n for n in position.values() if isinstance(n, dict) and n["type"] == "CHART"]
+    return sorted(chart["meta"]["sliceName"] for chart in charts)
+
+
+@pytest.mark.parametrize("slug", DASHBOARDS)
+def test_each_dashboard_renders_every_chart(page: Any, superset: Superset, slug: str) -> None:
+    states = open_dashboard(page, superset, slug)
+    page.screenshot(path=str(artifacts_dir() / f"bi-{slug}.png"), full_page=True)
+    assert sorted(title.strip() for title, _ in states) == charts_of(slug)
+    assert [s for s in states if s[1] != "rendered"] == [], states
+
+
+def big_number(page: Any, chart: str) -> str:
+    holder = page.locator(".dashboard-component-chart-holder", has_text=chart)
+    return holder.locator(".header-line").first.inner_text().strip()
+
+
+def test_the_latest_dau_shown_is_the_marts_and_a_new_publish_shows_without_restart(
+    page: Any, superset: Superset
+) -> None:
+    latest = "select dau from marts.fct_daily_growth_kpis order by activity_date desc limit 1"
+    ((dau,),) = query(superset.published, latest)
+    open_dashboard(page, superset, "growth")
+    assert big_number(page, "DAU, latest day") == f"{dau:,}"
+
+    # A publish swaps a new file in by rename: Superset must show it on the next load.
+    new = superset.published.with_name("next.duckdb")
+    shutil.copy(superset.published, new)
+    new.chmod(0o644)
+    with duckdb.connect(str(new)) as con:
+        con.execute(
+            "update marts.fct_daily_growth_kpis set dau = 123456 "
+            "where activity_date = (select max(activity_date) from marts.fct_daily_growth_kpis)"
+        )
+    os.replace(new, superset.published)
+    open_dashboard(page, superset, "growth")
+    assert big_number(page, "DAU, latest day") == "123,456"
