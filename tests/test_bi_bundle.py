@@ -6,6 +6,9 @@ chart pointing at nothing fails here, before anyone opens Superset."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +108,19 @@ def test_each_dashboard_says_what_it_shows_and_where_the_figures_come_from(slug:
         n for n in board["position"].values() if isinstance(n, dict) and n["type"] == "MARKDOWN"
     ]
     assert markdown and "marts." in markdown[0]["meta"]["code"]
+
+
+def test_make_bi_without_a_published_database_says_to_build_first(tmp_path: Path) -> None:
+    launched = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bi" / "launch.py"), "--no-serve"],
+        env={**os.environ, "DONGNE_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert launched.returncode == 2
+    assert launched.stderr.strip() == (
+        f"error: no published database at {tmp_path / 'data' / 'analytics.duckdb'}: "
+        "run `make run` first."
+    )
+    assert not (tmp_path / "data").exists()  # nothing created for a database that is not there

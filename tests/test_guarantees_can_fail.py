@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -55,10 +56,15 @@ def drop_a_csv_row(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CSV reader loses one valid row after the file's records were counted."""
     scan = tables._scan_group
 
-    def lossy_scan(*args: object) -> None:
-        scan(*args)  # type: ignore[arg-type]
-        con = args[3]
-        con.execute(  # type: ignore[attr-defined]
+    def lossy_scan(
+        spec: landing.TableSpec,
+        header: list[str],
+        group: list,
+        con: duckdb.DuckDBPyConnection,
+        report: landing.LandingReport,
+    ) -> None:
+        scan(spec, header, group, con, report)
+        con.execute(
             "delete from landed where rowid = (select min(rowid) from landed where reason is null)"
         )
 
@@ -82,14 +88,14 @@ def land(source: str, raw: Path, lake: Path) -> landing.LandingReport:
 )
 def test_conservation_fails_when_the_reader_drops_a_row(
     source: str,
-    breakage: object,
+    breakage: Callable[[pytest.MonkeyPatch], None],
     sample_raw_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     honest = land(source, sample_raw_dir, tmp_path / "honest")
     assert conservation_result(honest).passed
-    breakage(monkeypatch)  # type: ignore[operator]
+    breakage(monkeypatch)
     lossy = land(source, sample_raw_dir, tmp_path / "lossy")
     assert lossy.rows_received == honest.rows_received  # counted from the file, not the reader
     assert lossy.rows_loaded < honest.rows_loaded
@@ -114,14 +120,14 @@ def leave_a_marker(raw: Path) -> None:
 
 @pytest.mark.parametrize("writes_into_raw", [rewrite_line_endings, leave_a_marker])
 def test_the_raw_digest_changes_when_landing_writes_into_raw(
-    writes_into_raw: object, sample_raw_dir: Path, tmp_path: Path
+    writes_into_raw: Callable[[Path], None], sample_raw_dir: Path, tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(sample_raw_dir, raw)
     before = tree_digest(raw)
     land("users", raw, tmp_path / "lake")
     assert tree_digest(raw) == before
-    writes_into_raw(raw)  # type: ignore[operator]
+    writes_into_raw(raw)
     land("users", raw, tmp_path / "lake")
     assert tree_digest(raw) != before
 
@@ -305,7 +311,7 @@ def keyed_with_another_salt(user_id: object, salt: str) -> str:
 
 @pytest.mark.parametrize("wrong_key", [unkeyed, keyed_with_another_salt])
 def test_the_key_check_fails_on_keys_not_keyed_with_the_salt(
-    wrong_key: object,
+    wrong_key: Callable[[object, str], str],
     sample_raw_dir: Path,
     sample_build: tuple[Path, ExecuteInProcessResult],
     tmp_path: Path,
@@ -322,7 +328,7 @@ def test_the_key_check_fails_on_keys_not_keyed_with_the_salt(
         con.execute("create or replace table marts.dim_users (user_key varchar)")
         con.executemany(
             "insert into marts.dim_users values (?)",
-            [[wrong_key(user, salt)] for user in users],  # type: ignore[operator]
+            [[wrong_key(user, salt)] for user in users],
         )
     assert key_findings(database, sample_raw_dir, salt) == [
         "marts.dim_users.user_key: not the contract's keys",
