@@ -26,6 +26,16 @@ from tests.conftest import artifacts_dir, query
 pytestmark = pytest.mark.slow
 
 BI_PYTHON = REPO_ROOT / ".venv-bi" / "bin" / "python"
+BI_INSTALLED = REPO_ROOT / ".venv-bi" / ".installed"
+INSTALL_LOG = REPO_ROOT / ".venv-bi.log"
+
+
+def installing() -> bool:
+    """Whether `make bi-install` is running (started by `make test` beside the suite)."""
+    found = subprocess.run(["pgrep", "-f", "bi/requirements.txt|bi-install"], capture_output=True)
+    return found.returncode == 0
+
+
 BUNDLE = REPO_ROOT / "bi" / "bundle"
 DASHBOARDS = ["growth", "marketplace", "experiments", "incidents"]
 
@@ -50,7 +60,16 @@ def superset(
     sample_build: tuple[Path, ExecuteInProcessResult], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Superset]:
     """`bi/launch.py` as `make bi` runs it, on a copy of the sample's published database."""
-    assert BI_PYTHON.exists(), "the BI environment is missing: `make test` installs it"
+    wait_for(
+        "the BI environment (`make test` installs it meanwhile; its log: .venv-bi.log)",
+        lambda: BI_INSTALLED.exists() or not installing(),
+        timeout=900,
+        every=5,
+    )
+    assert BI_INSTALLED.exists(), (
+        "the BI environment is missing: `make bi-install` (log: .venv-bi.log): "
+        + (INSTALL_LOG.read_text()[-2000:] if INSTALL_LOG.exists() else "")
+    )
     built, _ = sample_build
     root = tmp_path_factory.mktemp("bi")
     published = Path(shutil.copy(built / "analytics.duckdb", root / "analytics.duckdb"))
