@@ -42,10 +42,11 @@ def columns_used(params: dict[str, Any]) -> set[str]:
     return used
 
 
-def metrics_used(params: dict[str, Any]) -> set[str]:
-    """The saved metrics a chart names (an ad-hoc metric carries its own SQL)."""
+def metrics_used(params: dict[str, Any]) -> set[Any]:
+    """The metrics a chart names: only the dataset's saved ones, by name (an ad-hoc metric,
+    a dict with SQL of its own, is a figure defined outside dbt and the dataset)."""
     named = [*params.get("metrics", []), params.get("metric")]
-    return {m for m in named if isinstance(m, str)}
+    return {m if isinstance(m, str) else repr(m) for m in named if m is not None}
 
 
 def test_every_dashboard_chart_and_dataset_is_linked() -> None:
