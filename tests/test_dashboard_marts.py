@@ -18,13 +18,16 @@ Z_95 = 1.959963984540054
 def wilson(converted: int, assigned: int) -> tuple[float, float]:
     p, z2 = converted / assigned, Z_95 * Z_95 / assigned
     half = Z_95 * math.sqrt(p * (1 - p) / assigned + Z_95 * Z_95 / (4 * assigned * assigned))
-    return (p + z2 / 2 - half) / (1 + z2), (p + z2 / 2 + half) / (1 + z2)
+    low, high = (p + z2 / 2 - half) / (1 + z2), (p + z2 / 2 + half) / (1 + z2)
+    return max(0.0, min(p, low)), min(1.0, max(p, high))  # exactly 0 or 1 at the ends
 
 
 def test_wilson_reference_values() -> None:
-    """The textbook interval of 10 conversions in 100: 5.52 % to 17.44 %."""
+    """The textbook interval of 10 conversions in 100: 5.52 % to 17.44 %; none or all
+    converted: the interval starts or ends at the rate itself."""
     low, high = wilson(10, 100)
     assert (round(low, 4), round(high, 4)) == (0.0552, 0.1744)
+    assert wilson(0, 20)[0] == 0.0 and wilson(20, 20)[1] == 1.0
 
 
 @pytest.fixture

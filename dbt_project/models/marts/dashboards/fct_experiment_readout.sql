@@ -30,14 +30,15 @@ final as (
         results.assigned_users,
         results.converted_users,
         results.conversion_rate,
-        (
+        -- At a rate of 0 or 1 the interval ends there exactly (not a rounding error away).
+        greatest(0.0, least(intervals.conversion_rate, (
             intervals.conversion_rate + intervals.z2_over_n / 2
             - intervals.half_width_numerator
-        ) / (1 + intervals.z2_over_n) as conversion_ci_low,
-        (
+        ) / (1 + intervals.z2_over_n))) as conversion_ci_low,
+        least(1.0, greatest(intervals.conversion_rate, (
             intervals.conversion_rate + intervals.z2_over_n / 2
             + intervals.half_width_numerator
-        ) / (1 + intervals.z2_over_n) as conversion_ci_high,
+        ) / (1 + intervals.z2_over_n))) as conversion_ci_high,
         results.lift_vs_control,
         results.p_value,
         results.srm_p_value,
