@@ -20,7 +20,7 @@ import yaml
 from dagster import ExecuteInProcessResult
 
 from orchestration.settings import REPO_ROOT
-from tests.browser import chromium, free_port, stop, wait_for
+from tests.browser import chromium, free_port, playwright_api, stop, wait_for
 from tests.conftest import artifacts_dir, query
 
 pytestmark = pytest.mark.slow
@@ -138,7 +138,11 @@ CHART_STATES = """
 def open_dashboard(page: Any, superset: Superset, slug: str) -> list[list[str]]:
     """Open a dashboard and wait until every chart has rendered or failed."""
     page.goto(f"{superset.url}/superset/dashboard/{slug}/")
-    page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+    try:
+        page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+    except playwright_api.TimeoutError:
+        page.screenshot(path=str(artifacts_dir() / f"bi-{slug}-not-shown.png"), full_page=True)
+        raise
 
     def settled() -> list[list[str]] | None:
         states = page.evaluate(CHART_STATES)
