@@ -139,10 +139,13 @@ def open_dashboard(page: Any, superset: Superset, slug: str) -> list[list[str]]:
     """Open a dashboard and wait until every chart has rendered or failed."""
     page.goto(f"{superset.url}/superset/dashboard/{slug}/")
     try:
-        page.wait_for_selector(".dashboard-component-chart-holder", timeout=60_000)
+        page.wait_for_selector(".dashboard-component-chart-holder", timeout=90_000)
     except playwright_api.TimeoutError:
+        # Seen once in a full suite on a busy machine: the page never laid out its charts.
+        # Keep the picture, then load it again as a person would; a real fault fails twice.
         page.screenshot(path=str(artifacts_dir() / f"bi-{slug}-not-shown.png"), full_page=True)
-        raise
+        page.reload()
+        page.wait_for_selector(".dashboard-component-chart-holder", timeout=90_000)
 
     def settled() -> list[list[str]] | None:
         states = page.evaluate(CHART_STATES)
