@@ -26,9 +26,9 @@ PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
 # A person's id is published only as its key (`user_key`, ...): docs/marts.md.
 RAW_PERSON_ID_COLUMNS = frozenset({"user_id", "seller_id", "buyer_id", "author_id", "device_id"})
 MANIFEST_TABLE = "marts.publish_manifest"
+TABLES_TABLE = "marts.publish_tables"
 # The Superset dashboards of bi/bundle/ (their slugs), served by `make bi`.
 DASHBOARDS = ("growth", "marketplace", "experiments", "incidents")
-TABLES_TABLE = "marts.publish_tables"
 
 
 class PublishError(RuntimeError):
@@ -195,15 +195,13 @@ def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> 
         "publish_id": MetadataValue.text(report.publish_id),
         "tables": MetadataValue.md(table),
         "dagster/row_count": MetadataValue.int(sum(report.row_counts.values())),
-        # The BI dashboards read this file (make bi): where to look at what was published.
-        "dashboards": MetadataValue.url(f"{dashboards_url()}/superset/dashboard/growth/"),
-        "dashboard_list": MetadataValue.md(
-            " · ".join(
-                f"[{name.capitalize()}]({dashboards_url()}/superset/dashboard/{name}/)"
-                for name in DASHBOARDS
-            )
-        ),
     }
+    # The BI dashboards read this file (make bi): where to look at what was published.
+    boards = {name: f"{dashboards_url()}/superset/dashboard/{name}/" for name in DASHBOARDS}
+    metadata["dashboards"] = MetadataValue.url(boards["growth"])
+    metadata["dashboard_list"] = MetadataValue.md(
+        " · ".join(f"[{name.capitalize()}]({url})" for name, url in boards.items())
+    )
     with duckdb.connect(str(report.path), read_only=True) as con:
         metadata.update(published_views(con, report.row_counts))
     return MaterializeResult(metadata=metadata)
