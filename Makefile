@@ -12,7 +12,8 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql metrics install manifest browser sample lint clean bench bi bi-install
+.PHONY: run test dev docs sql metrics install spark-install manifest browser sample lint clean bench \
+	bi bi-install
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -28,17 +29,37 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 install: $(INSTALLED)
 
+# The Spark engine (DONGNE_ENGINE=spark): pyspark and dbt-spark, about 450 MB, installed
+# only for a Spark build and for make test (which builds on both engines), with a Java.
+SPARK_INSTALLED := $(VENV)/.installed-spark
+JAVA := $(shell command -v java || echo /usr/bin/java)
+$(SPARK_INSTALLED): pyproject.toml | $(INSTALLED)
+	@echo "installing the Spark engine (pyspark, dbt-spark) into $(VENV) (a few minutes, once) ..."
+	@( PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,spark]' ) 2>&1 | $(PIP_QUIET)
+	@$(BIN)/python -c "import pyspark, dbt.adapters.spark"
+	@touch $@
+
+$(JAVA):
+	@echo "installing Java 17 for the Spark engine ..."
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless > /dev/null
+
+spark-install: $(SPARK_INSTALLED) $(JAVA)
+
+# make run on Spark when DONGNE_ENGINE=spark says so.
+ENGINE_INSTALL := $(if $(filter spark,$(DONGNE_ENGINE)),spark-install,)
+
 manifest: install
 	$(BIN)/python -m orchestration.cli prepare
 
 # make run V=1 shows Dagster's and dbt's full log live (it always goes to data/logs/).
-run: install
+run: install $(ENGINE_INSTALL)
 	@$(BIN)/python -m orchestration.cli build $(if $(V),-v,)
 
 # Two workers (pytest-xdist), each taking whole test modules, longest first. The BI tool's
 # environment installs meanwhile, in the background, when it is missing (its log:
 # .venv-bi.log); tests/test_bi.py, which runs last, waits for it.
-test: install manifest browser
+test: install spark-install manifest browser
 	@if [ ! -f $(BI_INSTALLED) ]; then $(MAKE) --no-print-directory bi-install > $(BI_VENV).log 2>&1 & fi; \
 	status=0; $(BIN)/python -m pytest -n 2 --dist loadfile || status=$$?; wait; exit $$status
 
@@ -97,9 +118,11 @@ sample: install
 	$(BIN)/python -m dongne_sample --users 220 --days 42 --seed 7 --out seeds
 
 # What a build costs against one plain DuckDB script: sizes S (1M event lines) and M (10M);
-# make bench L=1 adds L (100M). Data is generated once and cached under data/bench/.
-bench: install
-	$(BIN)/python -m bench.run --sizes S,M $(if $(L),--large,)
+# make bench L=1 adds L (100M). Data is generated once and cached under data/bench/. The
+# full build also runs on Spark (local) at the sizes SPARK names (default S; SPARK=S,M).
+SPARK ?= S
+bench: install spark-install
+	$(BIN)/python -m bench.run --sizes S,M --spark $(SPARK) $(if $(L),--large,)
 
 # The house's style: ruff for Python, sqlfluff (dbt templater) for SQL. CI runs it before
 # make test. sqlfluff compiles the project: it gets a scratch data directory of its own.

@@ -12,12 +12,14 @@ own process:
 - clock +30 d   the full build again with the clock moved 30 days later (DONGNE_TODAY):
                 a build's cost must follow the data, not the calendar
 - import        `import orchestration.definitions`
+- Spark local   (sizes named by --spark) the full build with DONGNE_ENGINE=spark: the same
+                project on a local SparkSession, in a fresh data directory
 
 Results go to bench/results/ (latest.json, latest.md, latest.png); the README shows the
 table and the chart. The ratios (full / baseline, incremental / full) do not depend on
 the machine; the seconds do, and the report names the machine.
 
-    python -m bench.run --sizes S,M [--large] [--results DIR] [--data DIR]
+    python -m bench.run --sizes S,M [--spark S] [--large] [--results DIR] [--data DIR]
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ class SizeResult:
     incremental_s: float = 0.0
     clock_moved_s: float = 0.0
     import_s: float = 0.0
+    spark_full_s: float = 0.0
+    spark_dbt_s: float = 0.0
+    spark_peak_mib: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -252,7 +257,9 @@ def import_seconds(raw: Path, data: Path) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def bench_size(size: str, cache: Path, work: Path, quick: bool = False) -> SizeResult:
+def bench_size(
+    size: str, cache: Path, work: Path, quick: bool = False, spark: bool = False
+) -> SizeResult:
     raw, lines = sample_data(cache / "raw", size)
     history = work / f"{size}-raw"
     newest = split_newest_day(raw, history)
@@ -272,6 +279,16 @@ def bench_size(size: str, cache: Path, work: Path, quick: bool = False) -> SizeR
     result.landing_s = sum(v for k, v in result.stages.items() if k.startswith("raw_"))
     result.dbt_s = sum(v for k, v in result.stages.items() if k.startswith("dongne_dbt"))
     result.publish_s = result.stages.get("analytics_db", 0.0)
+
+    if spark:
+        print(f"[{size}] full build on Spark (local) ...")
+        on_spark = work / f"{size}-spark-data"
+        shutil.rmtree(on_spark, ignore_errors=True)
+        measured = run_build(history, on_spark, work / f"{size}-spark.log", DONGNE_ENGINE="spark")
+        result.spark_full_s, result.spark_peak_mib = measured.seconds, measured.peak_rss_mib
+        stages = stage_seconds(on_spark)
+        result.spark_dbt_s = sum(v for k, v in stages.items() if k.startswith("dongne_dbt"))
+        shutil.rmtree(on_spark, ignore_errors=True)
 
     print(f"[{size}] one-day incremental run ({newest}) ...")
     deliver_day(raw, history, newest)
@@ -338,8 +355,31 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str) 
             *rows,
             "",
             f"Importing the Dagster definitions: {imported:.2f} s.",
+            *spark_markdown(results),
         ]
     )
+
+
+def spark_markdown(results: list[SizeResult]) -> list[str]:
+    """The same full build on a local SparkSession (DONGNE_ENGINE=spark), beside DuckDB's."""
+    measured = [r for r in results if r.spark_full_s]
+    if not measured:
+        return []
+    rows = [
+        "",
+        "The full build on Spark (local, DONGNE_ENGINE=spark) beside the same build on DuckDB:",
+        "",
+        "| size | DuckDB full | Spark full | Spark / DuckDB | DuckDB dbt | Spark dbt | "
+        "Spark peak memory |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in measured:
+        rows.append(
+            f"| {r.size} | {r.full_s:.1f} s | {r.spark_full_s:.1f} s | "
+            f"{r.spark_full_s / r.full_s:.1f}x | {r.dbt_s:.1f} s | {r.spark_dbt_s:.1f} s | "
+            f"{r.spark_peak_mib / 1024:.2f} GiB |"
+        )
+    return rows
 
 
 def chart(results: list[SizeResult], path: Path) -> None:
@@ -376,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the full build with the clock moved (the test suite's smoke run)",
     )
+    parser.add_argument(
+        "--spark", default="", help="comma-separated sizes also built on Spark (local)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--data",
@@ -393,7 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data.resolve()
     work = data / "work"
     work.mkdir(parents=True, exist_ok=True)
-    results = [bench_size(size, data, work, quick=args.quick) for size in sizes]
+    on_spark = {s.strip().upper() for s in args.spark.split(",") if s.strip()}
+    results = [
+        bench_size(size, data, work, quick=args.quick, spark=size in on_spark) for size in sizes
+    ]
     imported = min(r.import_s for r in results)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = machine()

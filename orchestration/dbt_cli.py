@@ -29,7 +29,13 @@ WINDOW_FROM, WINDOW_TO = "DONGNE_DELIVERY_FROM", "DONGNE_DELIVERY_TO"
 UNFINISHED = {"error", "fail", "skipped", "runtime error"}
 PROJECT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots")
 # Environment the parse does not depend on (and secrets that must not reach a file).
-NOT_PARSE_STATE = {"DONGNE_PII_SALT", WINDOW_FROM, WINDOW_TO}
+NOT_PARSE_STATE = {
+    "DONGNE_PII_SALT",
+    "DBT_ENV_SECRET_DONGNE_HMAC_INNER",
+    "DBT_ENV_SECRET_DONGNE_HMAC_OUTER",
+    WINDOW_FROM,
+    WINDOW_TO,
+}
 
 
 def build_args(window: tuple[str, str] | None) -> list[str]:

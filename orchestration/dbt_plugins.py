@@ -23,9 +23,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 from scipy import stats
 
-from orchestration.settings import load_settings
-
-HMAC_BLOCK = 64  # SHA-256's block size, in bytes
+from orchestration.settings import hmac_pads, load_settings
 
 
 def keyed_hash(value: str | None, salt: str) -> str | None:
@@ -33,16 +31,6 @@ def keyed_hash(value: str | None, salt: str) -> str | None:
     if value is None:
         return None
     return hmac.new(salt.encode(), value.encode(), hashlib.sha256).hexdigest()
-
-
-def hmac_pads(salt: str) -> tuple[bytes, bytes]:
-    """HMAC-SHA256's inner and outer padded keys for `salt` (RFC 2104): a key longer than
-    the 64-byte block is hashed first, a shorter one padded with zeros."""
-    key = salt.encode()
-    if len(key) > HMAC_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(HMAC_BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 def set_hmac_pads(con: DuckDBPyConnection, salt: str) -> None:

@@ -31,7 +31,7 @@ def build_definitions(settings: Settings) -> Definitions:
         sensors=[raw_arrival, alert_on_run_failure, alert_on_run_success],
         resources={
             "platform": PlatformResource.from_settings(settings),
-            "dbt": dbt_resource(),
+            "dbt": dbt_resource(settings.engine),
             "notifier": NotifierResource.from_environment(settings.data_dir),
         },
     )

@@ -23,10 +23,12 @@ def table_metadata(
     schema: str,
     name: str,
     descriptions: dict[str, str] | None = None,
+    count_views: bool = False,
 ) -> dict[str, Any]:
     """Column schema of one relation, with each column's description (from dbt's yml, else
     the database comment), and its row count when it is a table (counting a view would
-    run its query again). Empty when the relation does not exist."""
+    run its query again, unless it only reads stored files: `count_views`, for Spark's
+    tables seen as views). Empty when the relation does not exist."""
     columns = con.execute(
         "select column_name, data_type, comment from duckdb_columns() "
         "where schema_name = ? and table_name = ? order by column_index",
@@ -53,7 +55,7 @@ def table_metadata(
         "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
         [schema, name],
     ).fetchall()[0][0]
-    if is_table:
+    if is_table or count_views:
         rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()[0][0]
         metadata["dagster/row_count"] = MetadataValue.int(int(rows))
     return metadata

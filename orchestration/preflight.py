@@ -4,8 +4,10 @@ sentence a user can act on (UserError), never a traceback."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -68,7 +70,39 @@ def check_directories(settings: Settings) -> None:
         raise UserError(
             f"cannot write to DONGNE_DATA_DIR {data} ({error.strerror}): choose a writable folder."
         ) from error
-    check_warehouse_is_free(settings.warehouse_path)
+    if settings.engine == "spark":
+        check_spark_is_installed()
+    else:
+        check_warehouse_is_free(settings.warehouse_path)
+
+
+def check_spark_is_installed() -> None:
+    """DONGNE_ENGINE=spark needs pyspark and dbt-spark (the `spark` extra) and a Java."""
+    missing = [
+        name
+        for name, module in (("pyspark", "pyspark"), ("dbt-spark", "dbt.adapters.spark"))
+        if importlib.util.find_spec(module.split(".")[0]) is None or not _has_module(module)
+    ]
+    if missing:
+        raise UserError(
+            f"DONGNE_ENGINE=spark needs {' and '.join(missing)}, which this environment lacks: "
+            "run `DONGNE_ENGINE=spark make run` (it installs them), or "
+            "`.venv/bin/pip install -e '.[spark]'`."
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin" / "java").exists()):
+        raise UserError(
+            "DONGNE_ENGINE=spark needs Java 17 and finds no `java` on PATH (nor JAVA_HOME): "
+            "install it (e.g. `apt-get install openjdk-17-jre-headless`), or unset DONGNE_ENGINE "
+            "to build on DuckDB."
+        )
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def lock_holder(message: str) -> str:

@@ -53,6 +53,7 @@ class PlatformResource(ConfigurableResource):
             pii_salt_is_default=base.pii_salt_is_default,
             duckdb_memory_limit=self.duckdb_memory_limit,
             duckdb_threads=self.duckdb_threads,
+            engine=base.engine,
         )
 
     def landing_connection(self) -> duckdb.DuckDBPyConnection:
@@ -90,9 +91,15 @@ class DongneDbtCliResource(DbtCliResource):
         return version.parse(importlib.metadata.version("dbt-core"))
 
 
-def dbt_resource() -> DbtCliResource:
+# The dbt executable of each engine: dbt itself on DuckDB; on Spark, dbt run inside a
+# process that first starts the SparkSession (orchestration/spark_dbt.py).
+DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark"}
+
+
+def dbt_resource(engine: str | None = None) -> DbtCliResource:
+    """The dbt CLI for `engine` (default: DONGNE_ENGINE's)."""
     return DongneDbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=venv_executable("dbt"),
+        dbt_executable=venv_executable(DBT_EXECUTABLES[engine or load_settings().engine]),
     )

@@ -6,6 +6,7 @@ and the command line all agree on where the raw data, the lake and the warehouse
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 DEV_PII_SALT = "dongne-dev-salt-not-for-production"
+# The engines dbt builds the warehouse on (DONGNE_ENGINE): one dbt target each.
+ENGINES = ("duckdb", "spark")
+DBT_TARGETS = {"duckdb": "local", "spark": "spark"}
+HMAC_BLOCK = 64  # SHA-256's block size, in bytes
 
 
 class SettingsError(RuntimeError):
@@ -29,6 +34,7 @@ class Settings:
     pii_salt_is_default: bool
     duckdb_memory_limit: str
     duckdb_threads: int
+    engine: str = "duckdb"
 
     @property
     def lake_dir(self) -> Path:
@@ -43,6 +49,16 @@ class Settings:
     def analytics_path(self) -> Path:
         """The published, read-only copy analysts and data scientists open."""
         return self.data_dir / "analytics.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """Spark's warehouse (Parquet tables) and catalog, when DONGNE_ENGINE=spark."""
+        return self.data_dir / "spark"
+
+    @property
+    def warehouse_location(self) -> Path:
+        """What dbt builds on this engine: warehouse.duckdb, or Spark's folder of tables."""
+        return self.spark_dir / "warehouse" if self.engine == "spark" else self.warehouse_path
 
     @property
     def tmp_dir(self) -> Path:
@@ -63,7 +79,25 @@ class Settings:
             "DONGNE_DUCKDB_THREADS": str(self.duckdb_threads),
             "DONGNE_TMP_DIR": str(self.tmp_dir),
             "DONGNE_PII_SALT": self.pii_salt,
+            "DONGNE_ENGINE": self.engine,
+            "DONGNE_DBT_TARGET": DBT_TARGETS[self.engine],
+            # On Spark the keyed_hash macro reads the salt's HMAC pads as session settings,
+            # through the profile; dbt keeps DBT_ENV_SECRET_* values out of logs and files.
+            **{
+                f"DBT_ENV_SECRET_DONGNE_HMAC_{name}": pad.hex()
+                for name, pad in zip(("INNER", "OUTER"), hmac_pads(self.pii_salt), strict=True)
+            },
         }
+
+
+def hmac_pads(salt: str) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys for `salt` (RFC 2104): a key longer than
+    the 64-byte block is hashed first, a shorter one padded with zeros."""
+    key = salt.encode()
+    if len(key) > HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(HMAC_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -80,6 +114,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
                 "(e.g. `export DONGNE_PII_SALT=$(openssl rand -hex 32)`) before building."
             )
         salt = DEV_PII_SALT
+    engine = env.get("DONGNE_ENGINE", "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise SettingsError(
+            f"DONGNE_ENGINE={env.get('DONGNE_ENGINE')!r} is not an engine this platform builds "
+            f"on: use one of {', '.join(ENGINES)} (default duckdb)."
+        )
     return Settings(
         raw_dir=raw_dir,
         data_dir=data_dir,
@@ -87,6 +127,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         pii_salt_is_default=is_default,
         duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "3GB"),
         duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
+        engine=engine,
     )
 
 

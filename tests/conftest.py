@@ -72,6 +72,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 LONGEST_FIRST = [
     "test_crash_safety",
     "test_ui",
+    "test_spark_engine",
     "test_bench",
     "test_incremental",
     "test_blocking_and_retry",

@@ -36,10 +36,10 @@ renamed as (
         platform,
         app_version,
         properties,
-        try_cast(json_extract_string(properties, '$.listing_id') as bigint) as listing_id,
-        try_cast(json_extract_string(properties, '$.post_id') as bigint) as post_id,
-        json_extract_string(properties, '$.query') as search_query,
-        json_extract_string(properties, '$.screen') as screen_name,
+        try_cast({{ json_member_text('properties', 'listing_id') }} as bigint) as listing_id,
+        try_cast({{ json_member_text('properties', 'post_id') }} as bigint) as post_id,
+        {{ json_member_text('properties', 'query') }} as search_query,
+        {{ json_member_text('properties', 'screen') }} as screen_name,
         _file as source_file,
         _line as source_line
     from first_delivery

@@ -17,7 +17,30 @@
 {%- endmacro %}
 
 {% macro spark__seconds_between(start_ts, end_ts) -%}
-    ((unix_micros({{ end_ts }}) - unix_micros({{ start_ts }})) / 1000000.0)
+    (timestampdiff(microsecond, {{ start_ts }}, {{ end_ts }}) / 1000000.0)
+{%- endmacro %}
+
+
+{#
+    dbt's own dateadd, for Spark: dbt-spark's goes through unix seconds (dropping the
+    microseconds) and fails on a null. timestampadd keeps both as DuckDB's does.
+#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, {{ interval }}, {{ from_date_or_timestamp }})
+{%- endmacro %}
+
+
+{# A JSON object's member as text (null when missing); `json_text` is text of JSON. #}
+{% macro json_member_text(json_text, member) -%}
+    {{ return(adapter.dispatch('json_member_text', 'dongne')(json_text, member)) }}
+{%- endmacro %}
+
+{% macro duckdb__json_member_text(json_text, member) -%}
+    json_extract_string({{ json_text }}, '$.{{ member }}')
+{%- endmacro %}
+
+{% macro spark__json_member_text(json_text, member) -%}
+    get_json_object({{ json_text }}, '$.{{ member }}')
 {%- endmacro %}
 
 
@@ -88,8 +111,14 @@
 {%- endmacro %}
 
 {% macro spark__keyed_hash(expr) -%}
-    {#- Spark: the same HMAC, registered as a session UDF by the job that starts Spark. -#}
-    dongne_keyed_hash(cast({{ expr }} as string))
+    {#- Spark: the same HMAC in Spark SQL; the pads are session settings that the profile
+        sets from the environment, substituted by Spark (not by dbt) when it runs. -#}
+    sha2(
+        concat(unhex('${dongne.hmac_outer}'), unhex(sha2(
+            concat(unhex('${dongne.hmac_inner}'), encode(cast({{ expr }} as string), 'UTF-8')), 256
+        ))),
+        256
+    )
 {%- endmacro %}
 
 
@@ -190,4 +219,50 @@
     {%- set emails_scrubbed = "regexp_replace(" ~ expr ~ ", '" ~ patterns.email ~ "', '<email>')" -%}
     {%- set once = "regexp_replace(" ~ emails_scrubbed ~ ", '" ~ patterns.phone ~ "', '$1<phone>$5')" -%}
     regexp_replace({{ once }}, '{{ patterns.phone }}', '$1<phone>$5')
+{%- endmacro %}
+
+
+{#
+    How the incremental models (tag:daily) replace the rows a window touches. DuckDB:
+    `delete+insert` by their unique key. Spark's Parquet tables have no row-level delete
+    or merge (that takes Delta or Iceberg), so on Spark every build of these models is a
+    full rebuild (`insert_overwrite` of the whole table, `full_refresh` forced): the
+    result is the same tables, at the cost of a rebuild (see the README's Spark section).
+#}
+{% macro replace_rows_strategy() -%}
+    {{ return(adapter.dispatch('replace_rows_strategy', 'dongne')()) }}
+{%- endmacro %}
+
+{% macro default__replace_rows_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__replace_rows_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{% macro rebuild_whole() -%}
+    {{ return(adapter.dispatch('rebuild_whole', 'dongne')()) }}
+{%- endmacro %}
+
+{% macro default__rebuild_whole() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__rebuild_whole() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+
+{# Whether a text matches a regular expression as a whole (not just somewhere in it). #}
+{% macro matches_fully(expr, pattern) -%}
+    {{ return(adapter.dispatch('matches_fully', 'dongne')(expr, pattern)) }}
+{%- endmacro %}
+
+{% macro duckdb__matches_fully(expr, pattern) -%}
+    regexp_full_match({{ expr }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__matches_fully(expr, pattern) -%}
+    ({{ expr }} rlike '^(?:{{ pattern }})$')
 {%- endmacro %}

@@ -15,11 +15,12 @@ import duckdb
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from orchestration import failpoints
-from orchestration.assets.transform import dongne_dbt_models
+from orchestration.assets.transform import DBT_PROJECT, dongne_dbt_models
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import dashboards_url
+from orchestration.spark_warehouse import attach_spark_warehouse
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
@@ -82,8 +83,14 @@ def staging_path(target: Path, publish_id: str) -> Path:
     return target.with_name(f".{target.name}.{publish_id[:12]}.tmp")
 
 
-def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
-    """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in."""
+def publish_analytics_db(
+    warehouse: Path, target: Path, manifest: Path | None = None
+) -> PublishReport:
+    """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in.
+
+    `warehouse` is warehouse.duckdb, or on Spark its warehouse folder of Parquet tables
+    (described from dbt's `manifest`): the published file is the same either way.
+    """
     if not warehouse.exists():
         raise PublishError(f"no warehouse at {warehouse}: build the dbt models before publishing.")
     publish_id = uuid.uuid4().hex
@@ -91,7 +98,10 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
     row_counts: dict[str, int] = {}
     con = duckdb.connect(str(staging))
     try:
-        con.execute(f"attach '{sql_text(str(warehouse))}' as warehouse (read_only)")
+        if warehouse.is_dir():
+            attach_spark_warehouse(con, warehouse, "warehouse", manifest)
+        else:
+            con.execute(f"attach '{sql_text(str(warehouse))}' as warehouse (read_only)")
         tables = published_tables(con, "warehouse")
         if not tables:
             raise PublishError(f"the warehouse {warehouse} has no tables in {PUBLISHED_SCHEMAS}.")
@@ -112,6 +122,10 @@ def publish_analytics_db(warehouse: Path, target: Path) -> PublishReport:
             ).fetchone()[0]
         comments = con.execute(f"""
             select schema_name, table_name, comment from duckdb_tables()
+            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
+                and comment is not null
+            union all
+            select schema_name, view_name, comment from duckdb_views()
             where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
                 and comment is not null
         """).fetchall()
@@ -181,7 +195,9 @@ PUBLISHED_MODEL_KEYS = [
 )
 def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
     settings = platform.settings()
-    report = publish_analytics_db(settings.warehouse_path, settings.analytics_path)
+    report = publish_analytics_db(
+        settings.warehouse_location, settings.analytics_path, DBT_PROJECT.manifest_path
+    )
     table = "\n".join(
         [
             "| table | rows |",

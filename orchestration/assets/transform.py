@@ -45,6 +45,7 @@ from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.spark_warehouse import attach_spark_warehouse
 
 # The asset graph comes from the parse the runs use (dbt_cli.prepare_parse): `make` prepares
 # it, and it is prepared here when missing or stale (the project or environment changed),
@@ -127,20 +128,33 @@ def relations_by_unique_id() -> dict[str, tuple[str, str, dict[str, str]]]:
     }
 
 
+def warehouse_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB view of what dbt built: warehouse.duckdb, or on Spark its
+    Parquet tables (as views: staging's views live only in Spark's catalog)."""
+    if settings.engine == "spark":
+        con = duckdb.connect()
+        attach_spark_warehouse(con, settings.warehouse_location)
+        con.execute("use warehouse")
+        return con
+    return duckdb.connect(str(settings.warehouse_path), read_only=True)
+
+
 def with_table_metadata(events: list[Any], platform: PlatformResource) -> Iterator[Any]:
     """dbt's events, each materialization with its table's row count and column schema.
 
     dbt-duckdb holds the warehouse file for the whole dbt run, so the tables are read
     after dbt exits (the events are held until then), on a read-only connection.
     """
-    warehouse = platform.settings().warehouse_path
+    settings = platform.settings()
     relations = relations_by_unique_id()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with warehouse_reader(settings) as con:
         for event in events:
             if isinstance(event, Output | AssetMaterialization):
                 unique_id = getattr(event.metadata.get("unique_id"), "value", "")
                 if unique_id in relations:
-                    extra = table_metadata(con, *relations[unique_id])
+                    extra = table_metadata(
+                        con, *relations[unique_id], count_views=settings.engine == "spark"
+                    )
                     event = event.with_metadata({**event.metadata, **extra})
             yield event
 

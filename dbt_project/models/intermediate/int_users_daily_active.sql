@@ -6,7 +6,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=replace_rows_strategy(),
+        full_refresh=rebuild_whole(),
         unique_key='activity_date',
         on_schema_change='fail',
         tags=['daily'],

@@ -1,0 +1,113 @@
+"""dbt on Apache Spark: a local SparkSession with the platform's functions, then dbt.
+
+`dongne-dbt-spark <dbt args>` is the dbt executable of the `spark` engine
+(DONGNE_ENGINE=spark). dbt-spark's `session` method runs every statement on the
+process's active SparkSession, so this entry point starts one first, configured for the
+platform, and runs dbt in the same process:
+
+- the catalog (a Derby metastore) and the tables (Parquet) live in
+  `<DONGNE_DATA_DIR>/spark/`, so tables outlive the process as they do in a cluster's
+  metastore; one dbt process at a time holds it (the `warehouse` pool serialises them);
+- timestamps are naive (TIMESTAMP_NTZ) and the session time zone is UTC, as on DuckDB:
+  the lake's timestamps are naive UTC, the marts' naive KST;
+- `dongne_normal_two_sided_p` and `dongne_chi2_sf`, the exact p-values the experiment
+  marts use, are registered as session functions (scipy, as on DuckDB).
+
+The person keys need no function: `keyed_hash` is Spark SQL over the HMAC pads, which the
+profile passes as session settings from the environment (never in compiled SQL).
+Commands that do not touch the warehouse (parse, ls, deps, ...) start no JVM.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestration.dbt_plugins import chi2_sf, normal_two_sided_p
+
+# dbt commands that open a connection (and so need the session).
+CONNECTING = {"build", "run", "test", "seed", "snapshot", "retry", "compile", "show", "docs"}
+
+
+def spark_dir(data_dir: Path) -> Path:
+    """Where Spark keeps the warehouse's tables and catalog."""
+    return data_dir / "spark"
+
+
+def session_settings(data_dir: Path) -> dict[str, str]:
+    """The SparkSession's settings for a data directory (static ones included)."""
+    home = spark_dir(data_dir)
+    tmp = home / "tmp"
+    return {
+        "spark.master": os.environ.get("DONGNE_SPARK_MASTER", "local[2]"),
+        "spark.app.name": "dongne-dbt",
+        "spark.driver.memory": os.environ.get("DONGNE_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.sql.warehouse.dir": str(home / "warehouse"),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={home} -Djava.io.tmpdir={tmp}",
+        "spark.local.dir": str(tmp),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.timestampType": "TIMESTAMP_NTZ",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # A laptop's data: a few shuffle partitions, not Spark's 200.
+        "spark.sql.shuffle.partitions": os.environ.get("DONGNE_SPARK_SHUFFLE_PARTITIONS", "4"),
+        # Everything on loopback: a local session opens no port to the network.
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+    }
+
+
+def start_session(data_dir: Path) -> Any:
+    """The process's SparkSession, with the platform's settings and functions."""
+    from pyspark.logger import PySparkLogger
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import DoubleType
+
+    settings = session_settings(data_dir)
+    (spark_dir(data_dir) / "tmp").mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    # pyspark logs every failed statement with its Java stack trace; dbt reports the
+    # error itself, in its own words and log.
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+    session.udf.register("dongne_normal_two_sided_p", normal_two_sided_p, DoubleType())
+    session.udf.register("dongne_chi2_sf", chi2_sf, DoubleType())
+    return session
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run dbt with `argv` (as the `dbt` command would), on a local SparkSession."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.settings import load_settings
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = next((arg for arg in args if not arg.startswith("-")), "")
+    session = start_session(load_settings().data_dir) if command in CONNECTING else None
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        if session is not None:
+            session.stop()
+    if result.success:
+        return 0
+    return 2 if result.exception is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Spark's warehouse as DuckDB sees it: the Parquet tables dbt wrote on Spark, as views.
+
+On the spark engine (DONGNE_ENGINE=spark) dbt writes every table as Parquet under
+`<DONGNE_DATA_DIR>/spark/warehouse/<schema>.db/<table>/`. DuckDB reads those folders
+directly, so the rest of the platform (the asset metadata after a dbt run, the publish
+of analytics.duckdb) works on them as on `warehouse.duckdb`: `attach_spark_warehouse`
+attaches an in-memory catalog whose schemas and views are Spark's schemas and tables,
+with the descriptions dbt's manifest gives them (Spark keeps none in the files).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from orchestration.landing import sql_text
+
+SPARK_DEFAULT_SCHEMA = "default"
+
+
+def spark_tables(warehouse_dir: Path) -> list[tuple[str, str, Path]]:
+    """(schema, table, folder) of every Parquet table in a Spark warehouse folder: a
+    schema is a `<schema>.db` folder; tables of the default schema sit at the top."""
+    found = []
+    if not warehouse_dir.is_dir():
+        return found
+    for folder in sorted(warehouse_dir.iterdir()):
+        if not folder.is_dir() or folder.name.startswith((".", "_")):
+            continue
+        if folder.name.endswith(".db"):
+            schema = folder.name.removesuffix(".db")
+            found += [
+                (schema, table.name, table)
+                for table in sorted(folder.iterdir())
+                if table.is_dir() and any(table.rglob("*.parquet"))
+            ]
+        elif any(folder.rglob("*.parquet")):
+            found.append((SPARK_DEFAULT_SCHEMA, folder.name, folder))
+    return found
+
+
+def attach_spark_warehouse(
+    con: duckdb.DuckDBPyConnection,
+    warehouse_dir: Path,
+    alias: str = "warehouse",
+    manifest: Path | None = None,
+) -> int:
+    """Attach Spark's tables under `alias` as views over their Parquet files, described
+    from dbt's manifest when given; returns how many tables there are."""
+    con.execute(f"attach ':memory:' as {alias}")
+    tables = spark_tables(warehouse_dir)
+    for schema in sorted({schema for schema, _, _ in tables}):
+        con.execute(f'create schema if not exists {alias}."{schema}"')
+    for schema, table, folder in tables:
+        files = sql_text(str(folder / "**" / "*.parquet"))
+        con.execute(
+            f'create view {alias}."{schema}"."{table}" as '
+            f"select * from read_parquet('{files}', hive_partitioning = true)"
+        )
+    if manifest is not None and manifest.exists():
+        describe(con, alias, {(schema, table) for schema, table, _ in tables}, manifest)
+    return len(tables)
+
+
+def describe(
+    con: duckdb.DuckDBPyConnection, alias: str, tables: set[tuple[str, str]], manifest: Path
+) -> None:
+    """Comments on the views and their columns: the models' descriptions in dbt's yml."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    for node in nodes:
+        key = (node.get("schema"), node.get("alias") or node.get("name"))
+        if key not in tables:
+            continue
+        relation = f'{alias}."{key[0]}"."{key[1]}"'
+        if node.get("description"):
+            con.execute(f"comment on view {relation} is '{sql_text(node['description'])}'")
+        present = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() "
+                "where database_name = ? and schema_name = ? and table_name = ?",
+                [alias, *key],
+            ).fetchall()
+        }
+        for name, column in (node.get("columns") or {}).items():
+            if name in present and column.get("description"):
+                con.execute(
+                    f'comment on column {relation}."{name}" '
+                    f"is '{sql_text(column['description'])}'"
+                )
