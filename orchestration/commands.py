@@ -78,15 +78,18 @@ def run_metricflow(settings: Settings, mf_args: list[str]) -> int:
 
 def serve_docs(settings: Settings, port: int = 8080) -> int:
     """Generate the dbt docs site against the built warehouse and serve it locally."""
-    if not settings.warehouse_path.exists():
+    if not settings.warehouse_location.exists():
         raise UserError("no warehouse yet: run `make run` first, then `make docs`.")
     use_venv_tools()
     from orchestration.dbt_cli import dbt_environment
+    from orchestration.resources import DBT_EXECUTABLES
 
     env = {**os.environ, **dbt_environment(settings)}
     dbt = [str(Path(sys.executable).parent / "dbt")]
+    # The catalog comes from the engine that built the warehouse (on Spark, its session).
+    generate = str(Path(sys.executable).parent / DBT_EXECUTABLES[settings.engine])
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    generated = subprocess.run([*dbt[:1], "docs", "generate", *common], env=env, check=False)
+    generated = subprocess.run([generate, "docs", "generate", *common], env=env, check=False)
     if generated.returncode:
         return generated.returncode
     print(f"dbt docs: http://127.0.0.1:{port}  (Ctrl-C to stop)")

@@ -62,6 +62,12 @@ def session_settings(data_dir: Path) -> dict[str, str]:
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+        # Any other Spark setting: DONGNE_SPARK_CONF="key=value,key=value".
+        **dict(
+            item.split("=", 1)
+            for item in os.environ.get("DONGNE_SPARK_CONF", "").split(",")
+            if "=" in item
+        ),
     }
 
 

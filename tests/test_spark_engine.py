@@ -17,7 +17,8 @@ import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, hmac_pads
+from orchestration.spark_warehouse import attach_spark_warehouse
 from tests.conftest import TEST_SALT
 from tests.published import differences
 
@@ -83,3 +84,35 @@ def test_published_tables_carry_the_models_descriptions_on_spark(spark_build: Pa
         ).fetchone()[0]
     assert undescribed == []
     assert table_comment
+
+
+def test_neither_the_salt_nor_its_hmac_pads_reach_a_file_the_spark_build_writes(
+    spark_build: Path,
+) -> None:
+    """On Spark the keys are computed from the salt's HMAC pads, passed as session
+    settings: a pad is as good as the salt, so neither may reach a log, the compiled SQL,
+    Spark's catalog (a view stores its SQL) or a table. Parquet compresses its strings:
+    the published tables, all of Spark's Parquet included, are asked by query."""
+    secrets = [TEST_SALT.encode(), *(pad.hex().encode() for pad in hmac_pads(TEST_SALT))]
+    scanned, leaks = 0, []
+    for path in spark_build.rglob("*"):
+        if path.is_file() and path.suffix not in {".parquet", ".duckdb"}:
+            scanned += 1
+            content = path.read_bytes()
+            leaks += [f"{path}: {secret[:8]!r}" for secret in secrets if secret in content]
+    assert scanned > 50 and leaks == []
+    with duckdb.connect() as con:
+        attach_spark_warehouse(con, spark_build / "spark" / "warehouse")
+        columns = con.execute(
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where database_name = 'warehouse' and data_type = 'VARCHAR'"
+        ).fetchall()
+        assert len(columns) > 20
+        for schema, table, column in columns:
+            for secret in secrets:
+                found = con.execute(
+                    f'select count(*) from warehouse."{schema}"."{table}" '
+                    f'where contains("{column}", ?)',
+                    [secret.decode()],
+                ).fetchone()[0]
+                assert found == 0, f"a secret is in Spark's {schema}.{table}.{column}"
