@@ -81,7 +81,7 @@ def check_spark_is_installed() -> None:
     missing = [
         name
         for name, module in (("pyspark", "pyspark"), ("dbt-spark", "dbt.adapters.spark"))
-        if importlib.util.find_spec(module.split(".")[0]) is None or not _has_module(module)
+        if not _has_module(module)
     ]
     if missing:
         raise UserError(

@@ -56,9 +56,14 @@ class Settings:
         return self.data_dir / "spark"
 
     @property
+    def spark_warehouse_dir(self) -> Path:
+        """Spark's tables: one folder of Parquet files each (`<schema>.db/<table>/`)."""
+        return self.spark_dir / "warehouse"
+
+    @property
     def warehouse_location(self) -> Path:
         """What dbt builds on this engine: warehouse.duckdb, or Spark's folder of tables."""
-        return self.spark_dir / "warehouse" if self.engine == "spark" else self.warehouse_path
+        return self.spark_warehouse_dir if self.engine == "spark" else self.warehouse_path
 
     @property
     def tmp_dir(self) -> Path:

@@ -23,29 +23,24 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from orchestration.dbt_plugins import chi2_sf, normal_two_sided_p
+from orchestration.settings import Settings, load_settings
 
 # dbt commands that open a connection (and so need the session).
 CONNECTING = {"build", "run", "test", "seed", "snapshot", "retry", "compile", "show", "docs"}
 
 
-def spark_dir(data_dir: Path) -> Path:
-    """Where Spark keeps the warehouse's tables and catalog."""
-    return data_dir / "spark"
-
-
-def session_settings(data_dir: Path) -> dict[str, str]:
+def session_settings(settings: Settings) -> dict[str, str]:
     """The SparkSession's settings for a data directory (static ones included)."""
-    home = spark_dir(data_dir)
+    home = settings.spark_dir
     tmp = home / "tmp"
     return {
         "spark.master": os.environ.get("DONGNE_SPARK_MASTER", "local[2]"),
         "spark.app.name": "dongne-dbt",
         "spark.driver.memory": os.environ.get("DONGNE_SPARK_DRIVER_MEMORY", "2g"),
-        "spark.sql.warehouse.dir": str(home / "warehouse"),
+        "spark.sql.warehouse.dir": str(settings.spark_warehouse_dir),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true"
         ),
@@ -71,19 +66,18 @@ def session_settings(data_dir: Path) -> dict[str, str]:
     }
 
 
-def start_session(data_dir: Path) -> Any:
+def start_session(settings: Settings) -> Any:
     """The process's SparkSession, with the platform's settings and functions."""
     from pyspark.logger import PySparkLogger
     from pyspark.sql import SparkSession
     from pyspark.sql.types import DoubleType
 
-    settings = session_settings(data_dir)
-    (spark_dir(data_dir) / "tmp").mkdir(parents=True, exist_ok=True)
+    (settings.spark_dir / "tmp").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.enableHiveSupport()
-    for key, value in settings.items():
+    for key, value in session_settings(settings).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
@@ -100,11 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run dbt with `argv` (as the `dbt` command would), on a local SparkSession."""
     from dbt.cli.main import dbtRunner
 
-    from orchestration.settings import load_settings
-
     args = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in args if not arg.startswith("-")), "")
-    session = start_session(load_settings().data_dir) if command in CONNECTING else None
+    session = start_session(load_settings()) if command in CONNECTING else None
     try:
         result = dbtRunner().invoke(args)
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.runner import run_build
-from orchestration.settings import Settings
+from orchestration.settings import REPO_ROOT, Settings
 
 _SESSION_DATA: list[Path] = []
 _OWN_DATA = "_DONGNE_TESTS_OWN_DATA_DIR"
@@ -135,6 +137,34 @@ def build_platform(
     `partitions` range); restores the environment after."""
     with environment_restored(), DagsterInstance.ephemeral() as instance:
         return run_build(settings_for(raw_dir, data_dir), instance, partitions=partitions)
+
+
+def cli_build(
+    raw: Path, data: Path, failpoint: str = "", **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """`make run`'s build in its own process group (what a crash of the machine kills),
+    with the test salt and `extra_env` (DONGNE_ENGINE=spark, ...)."""
+    env = {
+        **os.environ,
+        "DONGNE_RAW_DIR": str(raw),
+        "DONGNE_DATA_DIR": str(data),
+        "DONGNE_PII_SALT": TEST_SALT,
+        "DONGNE_DUCKDB_THREADS": "2",
+        "DONGNE_DUCKDB_MEMORY_LIMIT": "2GB",
+        "DONGNE_FAILPOINT": failpoint,
+        "DONGNE_ENGINE": "duckdb",  # whatever the developer's shell says
+        **extra_env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "build"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        start_new_session=True,
+        check=False,
+    )
 
 
 def query(database: Path, sql: str) -> list[tuple]:

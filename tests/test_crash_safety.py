@@ -9,7 +9,6 @@ readable throughout. Analysts querying in a loop all the while see whole version
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -23,33 +22,10 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.settings import REPO_ROOT
-from tests.conftest import copy_build, lake_rows_by_file, query, tree_digest
+from tests.conftest import cli_build, copy_build, lake_rows_by_file, query, tree_digest
 from tests.test_incremental import published_tables
 
 pytestmark = pytest.mark.slow
-
-
-def cli_build(raw: Path, data: Path, failpoint: str = "") -> subprocess.CompletedProcess[str]:
-    """`make run`'s build in its own process group (what a crash of the machine kills)."""
-    env = {
-        **os.environ,
-        "DONGNE_RAW_DIR": str(raw),
-        "DONGNE_DATA_DIR": str(data),
-        "DONGNE_PII_SALT": "test-salt",
-        "DONGNE_DUCKDB_THREADS": "2",
-        "DONGNE_DUCKDB_MEMORY_LIMIT": "2GB",
-        "DONGNE_FAILPOINT": failpoint,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "build"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        start_new_session=True,
-        check=False,
-    )
 
 
 @contextmanager

@@ -8,12 +8,34 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from dagster import ExecuteInProcessResult
 
-from orchestration.dbt_cli import dbt_environment, dbt_executable, target_dir
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.dbt_cli import dbt_environment, dbt_executable
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 from tests.conftest import copy_build, settings_for
+
+
+def unit_test_results(
+    settings: Settings, executable: str, target: Path | None = None
+) -> list[dict[str, Any]]:
+    """Run every dbt unit test with `executable` (dbt, or dongne-dbt-spark) on the engine
+    `settings` names; the results of the unit tests, after asserting that dbt passed."""
+    env = {**os.environ, **dbt_environment(settings)}
+    if target is not None:
+        env.update(DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(target / "logs"))
+    tested = subprocess.run(
+        [executable, "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    results_path = Path(env["DBT_TARGET_PATH"]) / "run_results.json"
+    results = json.loads(results_path.read_text())["results"]
+    return [r for r in results if r["unique_id"].startswith("unit_test.")]
 
 
 def test_every_dbt_unit_test_passes(
@@ -21,23 +43,6 @@ def test_every_dbt_unit_test_passes(
 ) -> None:
     built, _ = sample_build
     settings = settings_for(sample_raw_dir, copy_build(built, tmp_path / "data"))
-    env = {**os.environ, **dbt_environment(settings)}
-    tested = subprocess.run(
-        [
-            dbt_executable(),
-            "test",
-            "--select",
-            "test_type:unit",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert tested.returncode == 0, tested.stdout[-3000:]
-    results = json.loads((target_dir(settings) / "run_results.json").read_text())["results"]
-    unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    unit_tests = unit_test_results(settings, dbt_executable())
     assert len(unit_tests) >= 10
     assert {r["status"] for r in unit_tests} == {"pass"}

@@ -1,49 +1,34 @@
 """The same dbt project on Apache Spark: `DONGNE_ENGINE=spark` builds the session's
 sample through the command line `make run` calls (landing, dbt on a local SparkSession,
 publish from Spark's Parquet tables), and every published table equals the DuckDB
-build's: same tables, columns and types, same rows, floats within 1e-9 relative.
+build's: same tables, columns and types, same rows, floats within 1e-9 relative. dbt's
+unit tests run on Spark too (the build's data tests ran in it).
 
 One Spark build (one JVM, one dbt invocation) serves the module: a JVM start costs about
 20 s, so Spark is called as few times as possible."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
-from orchestration.settings import REPO_ROOT, hmac_pads
+from orchestration.resources import DBT_EXECUTABLES
+from orchestration.settings import hmac_pads
 from orchestration.spark_warehouse import attach_spark_warehouse
-from tests.conftest import TEST_SALT
+from tests.conftest import TEST_SALT, cli_build, settings_for
 from tests.published import differences
+from tests.test_dbt_unit_tests import unit_test_results
 
 
 @pytest.fixture(scope="module")
 def spark_build(sample_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("spark") / "data"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DONGNE_")}
-    env.update(
-        DONGNE_ENGINE="spark",
-        DONGNE_RAW_DIR=str(sample_raw_dir),
-        DONGNE_DATA_DIR=str(data),
-        DONGNE_PII_SALT=TEST_SALT,
-        DONGNE_DUCKDB_MEMORY_LIMIT="2GB",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-    )
-    ran = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "build"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    ran = cli_build(sample_raw_dir, data, DONGNE_ENGINE="spark")
     logs = sorted((data / "logs").glob("build-*.log"))
     detail = logs[-1].read_text()[-6000:] if logs else ran.stderr[-6000:]
     assert ran.returncode == 0, f"the Spark build failed:\n{ran.stdout[-3000:]}\n{detail}"
@@ -69,6 +54,17 @@ def test_every_published_table_equals_the_duckdb_build(
         ).fetchone()[0]
         dau = con.execute("select sum(dau) from marts.fct_daily_active_users").fetchone()[0]
     assert tables >= 20 and dau > 0
+
+
+def test_every_dbt_unit_test_passes_on_spark(
+    spark_build: Path, sample_raw_dir: Path, tmp_path: Path
+) -> None:
+    """The unit tests too run on both engines: the same SQL logic on the same rows."""
+    settings = replace(settings_for(sample_raw_dir, spark_build), engine="spark")
+    spark_dbt = str(Path(sys.executable).parent / DBT_EXECUTABLES["spark"])
+    unit_tests = unit_test_results(settings, spark_dbt, target=tmp_path / "target")
+    assert len(unit_tests) >= 10
+    assert {r["status"] for r in unit_tests} == {"pass"}
 
 
 def test_published_tables_carry_the_models_descriptions_on_spark(spark_build: Path) -> None:
