@@ -231,6 +231,7 @@ def stage_seconds(data: Path) -> dict[str, float]:
     """Seconds per step of the latest run in a data directory's Dagster instance."""
     from dagster import DagsterInstance
 
+    os.environ["DAGSTER_HOME"] = str(data / "dagster_home")  # where its event log lives
     with DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         (run,) = instance.get_runs(limit=1)
         stats = instance.get_run_step_stats(run.run_id)

@@ -8,7 +8,9 @@
 - `dongne_normal_two_sided_p(z)`: two-sided p-value of a standard normal statistic.
 - `dongne_chi2_sf(x, df)`: chi-square survival function (the goodness-of-fit p-value).
 
-The statistics come from scipy, exact to double precision. Models reach these through
+The statistics come from scipy.special (`ndtr`, `chdtrc`: what scipy.stats' `norm.sf`
+and `chi2.sf` compute), exact to double precision, imported on first use (scipy.stats
+would add most of a second to every build). Models reach these through
 the `keyed_hash`, `normal_two_sided_p_value` and `chi_square_p_value` macros, which
 dispatch per engine.
 """
@@ -21,7 +23,6 @@ import math
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
-from scipy import stats
 
 from orchestration.settings import hmac_pads, load_settings
 
@@ -43,7 +44,9 @@ def set_hmac_pads(con: DuckDBPyConnection, salt: str) -> None:
 def normal_two_sided_p(z: float | None) -> float | None:
     if z is None or math.isnan(z):
         return None
-    return float(2.0 * stats.norm.sf(abs(z)))
+    from scipy.special import ndtr
+
+    return float(2.0 * ndtr(-abs(z)))
 
 
 def chi2_sf(statistic: float | None, degrees_of_freedom: int | None) -> float | None:
@@ -51,7 +54,9 @@ def chi2_sf(statistic: float | None, degrees_of_freedom: int | None) -> float | 
         return None
     if math.isnan(statistic):
         return None
-    return float(stats.chi2.sf(statistic, degrees_of_freedom))
+    from scipy.special import chdtrc
+
+    return float(chdtrc(degrees_of_freedom, statistic))
 
 
 class Plugin(BasePlugin):

@@ -7,21 +7,14 @@ whose limit is 1 (see dagster.yaml): one writer at a time, whatever launched it.
 
 from __future__ import annotations
 
-import importlib.metadata
-import os
 import sys
-from collections.abc import Sequence
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import duckdb
 from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
-from packaging import version
 
 from orchestration import landing
-from orchestration.dbt_cli import dbt_environment
 from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 WAREHOUSE_POOL = "warehouse"
@@ -60,35 +53,11 @@ class PlatformResource(ConfigurableResource):
         settings = self.settings()
         return landing.connect(self.duckdb_memory_limit, self.duckdb_threads, settings.tmp_dir)
 
-    def export_dbt_environment(self) -> None:
-        """dbt reads its paths from the environment: give it exactly the ones Dagster uses."""
-        os.environ.update(dbt_environment(self.settings()))
-
 
 def venv_executable(name: str) -> str:
     """A console script installed beside this Python (the project's .venv), else PATH's."""
     candidate = Path(sys.executable).parent / name
     return str(candidate) if candidate.exists() else name
-
-
-class DongneDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt CLI, without the in-process dbt adapter it opens on every call.
-
-    That adapter serves dagster-dbt's own row-count and column-metadata fetching, which
-    this platform does not use (observability.table_metadata reads the warehouse after
-    dbt exits); loading the dbt profile and project for it cost about 4 s per call.
-
-    It also knows dbt's version without asking: dagster-dbt runs `dbt --version` before
-    every call (a second dbt start, and a look-up of the newest release on PyPI: 3 to 4 s),
-    while the dbt it runs is the one installed beside this Python.
-    """
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
-        return None
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
 
 
 # The dbt executable of each engine: dbt itself on DuckDB; on Spark, dbt run inside a
@@ -97,8 +66,9 @@ DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark"}
 
 
 def dbt_resource(engine: str | None = None) -> DbtCliResource:
-    """The dbt CLI for `engine` (default: DONGNE_ENGINE's)."""
-    return DongneDbtCliResource(
+    """dbt for `engine` (default: DONGNE_ENGINE's): the project, and the executable a
+    Spark build runs (on DuckDB dbt runs in the build's process: dbt_invocation.py)."""
+    return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=venv_executable(DBT_EXECUTABLES[engine or load_settings().engine]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from dagster import AssetKey, DagsterInstance
 from orchestration.definitions import defs
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
+from tests.conftest import environment_restored
 
 
 def upstream_closure(graph, key: AssetKey) -> set[AssetKey]:
@@ -93,6 +95,13 @@ def writers_in_the_warehouse_at_once(dagster_yaml: Path, home: Path) -> int:
     `dagster_yaml` lets into the warehouse pool at the same time (Dagster's own claim)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(dagster_yaml.read_text())
+    # As make run and make dev load it: the event log lives under $DAGSTER_HOME.
+    with environment_restored():
+        os.environ["DAGSTER_HOME"] = str(home)
+        return _claims(home)
+
+
+def _claims(home: Path) -> int:
     with DagsterInstance.from_config(str(home)) as instance:
         storage = instance.event_log_storage
         storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)

@@ -10,7 +10,7 @@ import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -124,31 +124,73 @@ def moderation_classifier(
 ) -> Iterator[MaterializeResult]:
     settings = platform.settings()
     frame = load_training_set(settings.analytics_path)
+    models_dir = settings.data_dir / "models"
+    version = dataset_version(frame)
+    reused = trained_before(models_dir, version)
+    if reused is not None:
+        # The same training set gives the same model (fixed seed): the one trained on it
+        # is reused, and sklearn is not even imported.
+        context.log.info(f"training set unchanged ({version.content_sha256[:12]}): model reused")
+        yield MaterializeResult(metadata=as_metadata(reused, retrained=False))
+        return
     try:
         trained = train_moderation_classifier(frame)
     except TrainingDataError as error:
         context.log.warning(f"moderation classifier not trained: {error}")
         return
-    models_dir = settings.data_dir / "models"
+    record = save_model(models_dir, trained)
+    context.log.info(f"macro F1 {trained.macro_f1:.3f} on {trained.test_rows} test rows")
+    yield MaterializeResult(metadata=as_metadata(record, retrained=True))
+
+
+def model_paths(models_dir: Path, version: DatasetVersion) -> tuple[Path, Path]:
+    """The model trained on a training set, and its record (F1, rows, labels)."""
+    stem = f"moderation_classifier-{version.content_sha256[:12]}"
+    return models_dir / f"{stem}.pkl", models_dir / f"{stem}.json"
+
+
+def save_model(models_dir: Path, trained: TrainedClassifier) -> dict[str, Any]:
+    """Write the model, then its record (written last: a record names a whole model)."""
     models_dir.mkdir(parents=True, exist_ok=True)
-    model_path = models_dir / f"moderation_classifier-{trained.version.content_sha256[:12]}.pkl"
+    model_path, record_path = model_paths(models_dir, trained.version)
     model_path.write_bytes(pickle.dumps(trained.pipeline))
+    record = {
+        "macro_f1": trained.macro_f1,
+        "f1_by_class": trained.f1_by_class,
+        "test_rows": trained.test_rows,
+        "training_rows": trained.version.rows,
+        "label_distribution": trained.version.label_counts,
+        "training_set_sha256": trained.version.content_sha256,
+        "model_path": str(model_path),
+    }
+    record_path.write_text(json.dumps(record, indent=2, ensure_ascii=False))
+    return record
+
+
+def trained_before(models_dir: Path, version: DatasetVersion) -> dict[str, Any] | None:
+    """The record of a model already trained on exactly this training set, if any."""
+    model_path, record_path = model_paths(models_dir, version)
+    if not (model_path.exists() and record_path.exists()):
+        return None
+    record = json.loads(record_path.read_text())
+    return record if record.get("training_set_sha256") == version.content_sha256 else None
+
+
+def as_metadata(record: dict[str, Any], retrained: bool) -> dict[str, MetadataValue]:
     table = "\n".join(
         [
             "| label | test F1 |",
             "|---|---|",
-            *[f"| {label} | {score:.3f} |" for label, score in trained.f1_by_class.items()],
+            *[f"| {label} | {score:.3f} |" for label, score in record["f1_by_class"].items()],
         ]
     )
-    context.log.info(f"macro F1 {trained.macro_f1:.3f} on {trained.test_rows} test rows")
-    yield MaterializeResult(
-        metadata={
-            "macro_f1": MetadataValue.float(trained.macro_f1),
-            "f1_by_class": MetadataValue.md(table),
-            "test_rows": MetadataValue.int(trained.test_rows),
-            "training_rows": MetadataValue.int(trained.version.rows),
-            "label_distribution": MetadataValue.json(trained.version.label_counts),
-            "training_set_sha256": MetadataValue.text(trained.version.content_sha256),
-            "model_path": MetadataValue.path(str(model_path)),
-        }
-    )
+    return {
+        "macro_f1": MetadataValue.float(record["macro_f1"]),
+        "f1_by_class": MetadataValue.md(table),
+        "test_rows": MetadataValue.int(record["test_rows"]),
+        "training_rows": MetadataValue.int(record["training_rows"]),
+        "label_distribution": MetadataValue.json(record["label_distribution"]),
+        "training_set_sha256": MetadataValue.text(record["training_set_sha256"]),
+        "model_path": MetadataValue.path(record["model_path"]),
+        "retrained": MetadataValue.bool(retrained),
+    }

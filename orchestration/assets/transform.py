@@ -1,9 +1,7 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts / ml."""
 
 import graphlib
-import itertools
 import json
-import os
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,11 +25,19 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    get_manifest_and_translator_from_dbt_assets,
+    get_subset_selection_for_context,
+)
+from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from orchestration import failpoints
 from orchestration.dbt_cli import (
     attempt_dir,
     build_args,
+    dbt_environment,
     failure_summary,
     node_results,
     prepare_parse,
@@ -41,6 +47,7 @@ from orchestration.dbt_cli import (
     unfinished_nodes,
     window_env,
 )
+from orchestration.dbt_invocation import DbtInvocation, invoke_dbt
 from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
@@ -212,14 +219,36 @@ def carried_over(
         )
 
 
-def as_outputs(context: AssetExecutionContext, events: Iterator[Any]) -> Iterator[Any]:
-    """Events of a dbt invocation made without the Dagster context, as this step's outputs."""
-    for event in events:
-        if isinstance(event, AssetMaterialization):
-            name = context.assets_def.get_output_name_for_asset_key(event.asset_key)
-            yield Output(value=None, output_name=name, metadata=event.metadata)
-        else:
-            yield event
+def selection_args(context: AssetExecutionContext) -> list[str]:
+    """dbt's --select / --exclude for the assets and checks this step materialises (all of
+    them in a build; a subset when one is picked in the UI), as dagster-dbt computes it."""
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    args, _indirect = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=context.op_execution_context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=context.op_execution_context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=None,
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    return args
+
+
+def asset_events(context: AssetExecutionContext, invocation: DbtInvocation) -> Iterator[Any]:
+    """dbt's node results as this step's outputs and check results (dagster-dbt's mapping)."""
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
+        [context.assets_def]
+    )
+    for result in invocation.results:
+        message = DbtCoreCliEventMessage(raw_event=result, event_history_metadata={})
+        yield from message.to_default_asset_events(
+            manifest=manifest,
+            dagster_dbt_translator=translator,
+            context=context,
+            target_path=invocation.target,
+            project=project,
+        )
 
 
 def run_dbt(
@@ -232,18 +261,19 @@ def run_dbt(
     Models that succeeded in the failed attempt are not built again: `dbt retry` re-runs
     the previous invocation (same selection, same vars) from its failed and skipped nodes.
     Events are held until dbt exits (see `with_table_metadata`), and yielded even when dbt
-    fails, so every model that did build is recorded before the step fails.
+    fails, so every model that did build is recorded before the step fails. On DuckDB dbt
+    runs in this process; on Spark in `dongne-dbt-spark` (orchestration/dbt_invocation.py).
     """
     settings = platform.settings()
     window = window_of(context)
-    platform.export_dbt_environment()
-    os.environ.update(window_env(window))
+    env = {**dbt_environment(settings), **window_env(window)}
     if prepare_parse(settings):
         context.log.info("dbt: parsed the project for this data directory and environment")
     prune_old_attempts(settings)
     step = context.op_execution_context.op_handle.name
     target = attempt_dir(settings, step, context.run.run_id, context.retry_number)
     taken_over = previous_attempt(context, settings, step)
+    carried: Iterator[Any] = iter(())
     if taken_over is not None:
         previous, from_parent_run = taken_over
         shutil.rmtree(target, ignore_errors=True)
@@ -252,37 +282,35 @@ def run_dbt(
             f"dbt retry from {previous.name}: {len(unfinished_nodes(previous))} nodes did not "
             "finish there; the rest is not rebuilt"
         )
-        invocation = dbt.cli(
-            ["retry"],
-            manifest=DBT_PROJECT.manifest_path,
-            dagster_dbt_translator=TRANSLATOR,
-            target_path=target,
-        )
-        stream: Iterator[Any] = as_outputs(context, invocation.stream())
+        args = ["retry"]
         if from_parent_run:
-            retried = set(unfinished_nodes(previous))
-            stream = itertools.chain(carried_over(context, retried, previous), stream)
+            carried = carried_over(context, set(unfinished_nodes(previous)), previous)
     else:
-        invocation = dbt.cli(build_args(window), context=context, target_path=target)
-        stream = invocation.stream()
-    held: list[Any] = []
-    failure: Exception | None = None
-    try:
-        for event in stream:
-            held.append(event)
-            failpoints.reach("dbt.event")  # crash-safety tests: killed with dbt mid-run
-    except Exception as error:  # dbt failed: record what it built, then fail the step
-        failure = error
+        args = [*build_args(window), *selection_args(context)]
+    executable = None if settings.engine == "duckdb" else dbt.dbt_executable
+    invocation = invoke_dbt(
+        args,
+        target,
+        target_dir(settings),
+        env,
+        executable=executable,
+        # crash-safety tests: killed with dbt mid-run
+        on_result=lambda _result: failpoints.reach("dbt.event"),
+    )
+    held = [*carried, *asset_events(context, invocation)]
     yield from with_table_metadata(held, platform)
-    if failure is not None:
+    if not invocation.success:
         # A failed test is bad data: running it again gives the same answer, so only an
         # error (a locked file, a lost connection, a crash) is worth the retry policy.
         data_failed = any(r.get("status") == "fail" for r in node_results(target))
         raise Failure(
             description=failure_summary(target),
-            metadata={"dbt_target": MetadataValue.path(str(target))},
+            metadata={
+                "dbt_target": MetadataValue.path(str(target)),
+                **({"dbt_error": MetadataValue.text(invocation.error)} if invocation.error else {}),
+            },
             allow_retries=not data_failed,
-        ) from failure
+        )
 
 
 # One dbt invocation per run: every model, snapshot, seed and data test. Not partitioned:
