@@ -17,6 +17,7 @@ import traceback
 from datetime import date
 from pathlib import Path
 
+from orchestration import timings
 from orchestration.commands import run_metricflow, run_query, serve_docs
 from orchestration.preflight import UserError
 from orchestration.runner import build, prepare_dagster_home, prepare_dbt
@@ -42,6 +43,7 @@ def error_log(settings: Settings | None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    timings.record("process start and imports", timings.process_age())
     parser = argparse.ArgumentParser(
         prog="python -m orchestration.cli", description=__doc__.splitlines()[0]
     )
@@ -55,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with `build`: only the deliveries from this day (YYYY-MM-DD) ...",
     )
     parser.add_argument("--to", dest="last", type=_day, help="... to this day (default: --from)")
+    parser.add_argument(
+        "--headline",
+        action="store_true",
+        help="with `build`: only the headline marts and the publish, as the arrival sensor's "
+        "near-real-time run does (the other tables keep their last build)",
+    )
     parser.add_argument(
         "-v",
         "--verbose",
@@ -85,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
             window = (args.first, args.last or args.first) if args.first else None
-            return build(settings, window, verbose=args.verbose)
+            return build(settings, window, verbose=args.verbose, headline=args.headline)
         elif args.command == "summary":
             print_summary(settings)
         elif args.command == "dagster-home":

@@ -10,7 +10,11 @@ from orchestration.assets.publish import analytics_db
 from orchestration.assets.transform import dongne_dbt_models
 from orchestration.notify import NotifierResource
 from orchestration.resources import PlatformResource, dbt_resource
-from orchestration.schedules import build_everything_job, daily_build_schedule
+from orchestration.schedules import (
+    build_everything_job,
+    daily_build_schedule,
+    refresh_headline_job,
+)
 from orchestration.sensors import alert_on_run_failure, alert_on_run_success, raw_arrival
 from orchestration.settings import Settings, load_settings
 
@@ -24,7 +28,7 @@ def build_definitions(settings: Settings) -> Definitions:
             analytics_db,
             moderation_classifier,
         ],
-        jobs=[build_everything_job],
+        jobs=[build_everything_job, refresh_headline_job],
         # Assets materialised from the UI run the same way (the pool serialises them).
         executor=in_process_executor,
         schedules=[daily_build_schedule],

@@ -13,6 +13,7 @@ from pathlib import Path
 from dagster import DagsterInstance, ExecuteInProcessResult
 from rich.console import Console
 
+from orchestration import timings
 from orchestration.preflight import check_directories, process_command
 from orchestration.progress import StageDisplay, log_path, output_to_file, with_progress
 from orchestration.settings import Settings
@@ -92,48 +93,66 @@ def run_build(
     quiet: bool = True,
     partitions: tuple[str, str] | None = None,
     display: StageDisplay | None = None,
+    job_name: str = "build_everything",
 ) -> ExecuteInProcessResult:
     """Run the `build_everything` job in this process against `settings`' directories:
     every delivery (one unpartitioned run, whatever the number of days), or the
     `partitions` range (a single-run backfill of those days). `display`, when given,
-    shows the run's stages as they start and end."""
-    prepare_dbt(settings)
+    shows the run's stages as they start and end. `job_name` "refresh_headline" runs the
+    near-real-time path instead (the headline marts only, then publish)."""
+    with timings.phase("dbt parse check"):
+        prepare_dbt(settings)
     if not settings.pii_salt_is_default:
         # dbt reads the salt from the environment (never from a config a UI would show):
         # the run uses the salt of `settings`, whatever this process started with.
         os.environ["DONGNE_PII_SALT"] = settings.pii_salt
-    from orchestration.definitions import build_definitions
-    from orchestration.partitions import window_tags
+    with timings.phase("definitions"):
+        from orchestration.definitions import build_definitions
+        from orchestration.partitions import window_tags
 
-    job = build_definitions(settings).resolve_job_def("build_everything")
+        job = build_definitions(settings).resolve_job_def(job_name)
     if display is not None:
         job = with_progress(job, display)
     tags = {} if partitions is None else window_tags(*partitions)
     tags[RUN_PID_TAG] = str(os.getpid())
-    return job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config=run_config("WARNING" if quiet else "INFO", progress=display is not None),
-        tags=tags,
-    )
+    with timings.phase("run"):
+        return job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=run_config("WARNING" if quiet else "INFO", progress=display is not None),
+            tags=tags,
+        )
 
 
 def run_with_display(
-    settings: Settings, instance: DagsterInstance, window: tuple[str, str] | None, log: Path
+    settings: Settings,
+    instance: DagsterInstance,
+    window: tuple[str, str] | None,
+    log: Path,
+    job_name: str,
 ) -> ExecuteInProcessResult:
     """The run with its full output in `log` and one live line per stage on the terminal."""
     with output_to_file(log) as terminal:
         console = Console(file=terminal, highlight=False)
         with StageDisplay(console) as display:
-            return run_build(settings, instance, quiet=False, partitions=window, display=display)
+            return run_build(settings, instance, False, window, display=display, job_name=job_name)
 
 
-def build(settings: Settings, window: tuple[str, str] | None = None, verbose: bool = False) -> int:
+def build(
+    settings: Settings,
+    window: tuple[str, str] | None = None,
+    verbose: bool = False,
+    headline: bool = False,
+) -> int:
     """Build every delivery, or only the deliveries of `window` (first, last day): one line
-    per stage while it works (or, `verbose`, the full log live), then the summary."""
+    per stage while it works (or, `verbose`, the full log live), then the summary.
+    `headline`: only the headline marts, as the arrival sensor's near-real-time run does."""
+    job_name = "refresh_headline" if headline else "build_everything"
     check_directories(settings)
     prepare_dagster_home(settings)
     what = "every delivery" if window is None else f"deliveries {window[0]} .. {window[1]}"
+    if headline:
+        what = f"the headline marts of {what}"
     print(f"building {what} from {settings.raw_dir} into {settings.data_dir}", flush=True)
     log = None if verbose else log_path(settings.data_dir)
     began = time.perf_counter()
@@ -141,9 +160,11 @@ def build(settings: Settings, window: tuple[str, str] | None = None, verbose: bo
         for run_id in recover_abandoned_runs(instance):
             print(f"note: run {run_id} of a killed build was marked failed", file=sys.stderr)
         if log is None:
-            result = run_build(settings, instance, quiet=False, partitions=window)
+            result = run_build(
+                settings, instance, quiet=False, partitions=window, job_name=job_name
+            )
         else:
-            result = run_with_display(settings, instance, window, log)
+            result = run_with_display(settings, instance, window, log, job_name)
     seconds = time.perf_counter() - began
     if not result.success:
         failures = [event for event in result.all_events if event.is_step_failure]
@@ -158,7 +179,26 @@ def build(settings: Settings, window: tuple[str, str] | None = None, verbose: bo
         )
         return 1
     print(f"built in {seconds:.0f} s")
-    print_build_summary(settings, result)
+    with timings.phase("summary"):
+        print_build_summary(settings, result)
     if log is not None:
         print(f"Full log (Dagster and dbt): {log}")
+    record_timings(settings, result, window, log)
     return 0
+
+
+def record_timings(
+    settings: Settings,
+    result: ExecuteInProcessResult,
+    window: tuple[str, str] | None,
+    log: Path | None,
+) -> Path:
+    """Where this build's seconds went (orchestration/timings.py), beside its log."""
+    path = (log or log_path(settings.data_dir)).with_suffix(".timings.json")
+    timings.write(
+        path,
+        run_id=result.run_id,
+        window=list(window) if window else None,
+        process_seconds=round(timings.process_age(), 3),
+    )
+    return path

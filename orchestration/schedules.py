@@ -10,7 +10,15 @@ from dagster import (
     in_process_executor,
     schedule,
 )
+from dagster_dbt import build_dbt_asset_selection
 
+from orchestration.assets.ingest import INGEST_GROUP
+from orchestration.assets.transform import (
+    HEADLINE_JOB,
+    HEADLINE_SELECT,
+    checks_beyond_headline,
+    dongne_dbt_models,
+)
 from orchestration.clock import KST
 from orchestration.partitions import window_tags
 
@@ -24,6 +32,27 @@ build_everything_job = define_asset_job(
     name="build_everything",
     selection=AssetSelection.all(),
     description="Land raw deliveries, build and test the dbt models, publish analytics.duckdb.",
+    executor_def=in_process_executor,
+)
+
+
+# The near-real-time path (the speed layer of a Lambda design): what the arrival sensor runs
+# for each new file. It lands the delivery, builds the headline marts (daily active users,
+# growth accounting, the marketplace KPIs and the dashboards' marts) and what they are built
+# from, with their tests, and publishes: the same dbt models, picked by their dbt tag
+# `headline`, never a second copy of the SQL. The other tables follow in the sensor's next
+# `build_everything` run of the same deliveries (the batch layer), once arrivals pause;
+# `marts.publish_tables` says how fresh each published table is meanwhile.
+refresh_headline_job = define_asset_job(
+    name=HEADLINE_JOB,
+    selection=AssetSelection.groups(INGEST_GROUP)
+    | (
+        build_dbt_asset_selection([dongne_dbt_models], dbt_select=HEADLINE_SELECT)
+        - AssetSelection.checks(*checks_beyond_headline())
+    )
+    | AssetSelection.assets("analytics_db"),
+    description="A new delivery to the headline marts and the dashboards within seconds: "
+    "land it, build the dbt models tagged `headline` (and their parents), publish.",
     executor_def=in_process_executor,
 )
 

@@ -12,7 +12,9 @@ builds every partition in one run.
 import hashlib
 import json
 import re
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import (
@@ -20,6 +22,7 @@ from dagster import (
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
+    RunsFilter,
     RunStatusSensorContext,
     SensorEvaluationContext,
     SkipReason,
@@ -34,6 +37,7 @@ from dagster._core.storage.tags import (
 )
 
 from orchestration import landing
+from orchestration.freshness import load_pending
 from orchestration.notify import Alert, NotifierResource
 from orchestration.partitions import (
     DAILY_PARTITIONS,
@@ -42,8 +46,10 @@ from orchestration.partitions import (
     window_tags,
 )
 from orchestration.resources import PlatformResource
-from orchestration.schedules import build_everything_job
-from orchestration.settings import sensor_interval_seconds
+from orchestration.schedules import build_everything_job, refresh_headline_job
+from orchestration.settings import batch_idle_seconds, sensor_interval_seconds
+
+FAST_JOB, BATCH_JOB = refresh_headline_job.name, build_everything_job.name
 
 REFERENCE = "reference"
 EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
@@ -69,12 +75,14 @@ def raw_signatures(raw_dir: Path) -> dict[str, str]:
 def arrival_requests(
     previous: dict[str, str] | None, current: dict[str, str], published: bool
 ) -> list[RunRequest]:
-    """The runs that bring the warehouse up to date with `current` deliveries."""
+    """The runs that bring the published headline figures up to date with `current`
+    deliveries: a `refresh_headline` run per changed delivery (the near-real-time path),
+    or, with nothing built yet, one full build."""
     keys = set(DAILY_PARTITIONS.get_partition_keys())
     if previous is None and not published:
         # Nothing built yet: one full build, an unpartitioned run over every delivery.
         digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
-        return [RunRequest(run_key=f"all:{digest}")]
+        return [RunRequest(run_key=f"all:{digest}", job_name=BATCH_JOB)]
     if previous is None:
         return []
     changed = sorted(key for key, value in current.items() if previous.get(key) != value)
@@ -83,27 +91,80 @@ def arrival_requests(
     for key in changed:
         run_key = f"{key}:{current[key]}"
         if key in keys:
-            requests.append(RunRequest(run_key=run_key, partition_key=key))
+            requests.append(RunRequest(run_key=run_key, partition_key=key, job_name=FAST_JOB))
         elif key != REFERENCE:
             # A delivery newer than the calendar the code location loaded with: the same
             # incremental run, named by tags until a reload makes it a partition.
-            requests.append(RunRequest(run_key=run_key, tags=window_tags(key, key)))
+            requests.append(
+                RunRequest(run_key=run_key, tags=window_tags(key, key), job_name=FAST_JOB)
+            )
         elif deliveries:
             # A reference sheet: rebuild with the newest delivery (reference tables are
             # landed whole by every run).
             newest = deliveries[-1]
             if newest in keys:
-                requests.append(RunRequest(run_key=run_key, partition_key=newest))
+                requests.append(
+                    RunRequest(run_key=run_key, partition_key=newest, job_name=FAST_JOB)
+                )
             else:
-                requests.append(RunRequest(run_key=run_key, tags=window_tags(newest, newest)))
+                requests.append(
+                    RunRequest(run_key=run_key, tags=window_tags(newest, newest), job_name=FAST_JOB)
+                )
     return requests
 
 
+@dataclass
+class ArrivalCursor:
+    """What the arrival sensor remembers between ticks."""
+
+    signatures: dict[str, str]
+    # When the newest arrival was seen (Unix time): the batch run waits for a pause.
+    last_arrival: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps({"signatures": self.signatures, "last_arrival": self.last_arrival})
+
+    @staticmethod
+    def from_json(text: str | None) -> "ArrivalCursor | None":
+        if not text:
+            return None
+        value = json.loads(text)
+        if "signatures" not in value:  # a cursor written before the batch layer existed
+            return ArrivalCursor(signatures=value)
+        return ArrivalCursor(value["signatures"], value["last_arrival"])
+
+
+def batch_request(owed: tuple[str, str]) -> RunRequest:
+    """One `build_everything` run over the deliveries the near-real-time path refreshed
+    (freshness.load_pending): every table, equal to a full rebuild again."""
+    first, last = owed
+    return RunRequest(
+        run_key=f"batch:{first}:{last}:{time.time():.0f}",
+        tags=window_tags(first, last),
+        job_name=BATCH_JOB,
+    )
+
+
+def runs_in_flight(context: SensorEvaluationContext) -> bool:
+    """Whether a run of the platform's jobs is queued or running (the batch waits for it)."""
+    busy = [
+        DagsterRunStatus.QUEUED,
+        DagsterRunStatus.NOT_STARTED,
+        DagsterRunStatus.STARTING,
+        DagsterRunStatus.STARTED,
+    ]
+    return any(
+        context.instance.get_runs(filters=RunsFilter(statuses=busy, job_name=name), limit=1)
+        for name in (FAST_JOB, BATCH_JOB)
+    )
+
+
 @sensor(
-    job=build_everything_job,
+    jobs=[build_everything_job, refresh_headline_job],
     minimum_interval_seconds=sensor_interval_seconds(),
     default_status=DefaultSensorStatus.RUNNING,
-    description="New files in DONGNE_RAW_DIR start a partition run of their delivery day.",
+    description="New files in DONGNE_RAW_DIR: a `refresh_headline` run of their delivery day at "
+    "once, then, when arrivals pause, one `build_everything` run of those days.",
 )
 def raw_arrival(
     context: SensorEvaluationContext, platform: PlatformResource
@@ -113,9 +174,20 @@ def raw_arrival(
         yield SkipReason(f"raw directory {settings.raw_dir} does not exist")
         return
     current = raw_signatures(settings.raw_dir)
-    previous = json.loads(context.cursor) if context.cursor else None
+    state = ArrivalCursor.from_json(context.cursor)
+    previous = state.signatures if state else None
     requests = arrival_requests(previous, current, settings.analytics_path.exists())
-    context.update_cursor(json.dumps(current))
+    cursor = ArrivalCursor(current, state.last_arrival if state else 0.0)
+    owed = load_pending(settings.data_dir)
+    if requests:
+        cursor.last_arrival = time.time()
+    elif owed is not None and time.time() - cursor.last_arrival >= batch_idle_seconds():
+        if runs_in_flight(context):
+            context.update_cursor(cursor.to_json())
+            yield SkipReason("no new raw files; the batch run waits for the running ones")
+            return
+        requests = [batch_request(owed)]
+    context.update_cursor(cursor.to_json())
     if not requests:
         yield SkipReason("no new raw files")
         return

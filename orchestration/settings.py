@@ -138,9 +138,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def sensor_interval_seconds(environ: dict[str, str] | None = None) -> int:
     """How often the arrival sensor looks at the raw directory (DONGNE_SENSOR_SECONDS,
-    default 30): a code-location setting, read when the sensors are defined."""
+    default 5: a listing of file names and sizes, milliseconds): a code-location setting,
+    read when the sensors are defined."""
     env = os.environ if environ is None else environ
-    return int(env.get("DONGNE_SENSOR_SECONDS", "30"))
+    return int(env.get("DONGNE_SENSOR_SECONDS", "5"))
+
+
+def batch_idle_seconds(environ: dict[str, str] | None = None) -> float:
+    """How long arrivals must pause before the arrival sensor starts the batch run that
+    rebuilds every table of the deliveries the near-real-time path refreshed
+    (DONGNE_BATCH_IDLE_SECONDS, default 60)."""
+    env = os.environ if environ is None else environ
+    return float(env.get("DONGNE_BATCH_IDLE_SECONDS", "60"))
 
 
 def dashboards_url(environ: dict[str, str] | None = None) -> str:

@@ -131,12 +131,18 @@ def _each_test_leaves_the_environment_as_it_found_it() -> Iterator[None]:
 
 
 def build_platform(
-    raw_dir: Path, data_dir: Path, partitions: tuple[str, str] | None = None
+    raw_dir: Path,
+    data_dir: Path,
+    partitions: tuple[str, str] | None = None,
+    job_name: str = "build_everything",
 ) -> ExecuteInProcessResult:
     """Run the whole `build_everything` job in process (every delivery, or the
-    `partitions` range); restores the environment after."""
+    `partitions` range; or the near-real-time `refresh_headline` job); restores the
+    environment after."""
     with environment_restored(), DagsterInstance.ephemeral() as instance:
-        return run_build(settings_for(raw_dir, data_dir), instance, partitions=partitions)
+        return run_build(
+            settings_for(raw_dir, data_dir), instance, partitions=partitions, job_name=job_name
+        )
 
 
 def cli_build(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from dagster import (
     DagsterEventType,
     DagsterInstance,
+    DagsterRunStatus,
     RunRequest,
     SkipReason,
     build_run_status_sensor_context,
@@ -23,9 +25,11 @@ from dagster import (
     op,
 )
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.test_utils import create_run_for_test
 
 from orchestration import landing
 from orchestration.assets.ingest import freshness_result, volume_result
+from orchestration.freshness import add_pending
 from orchestration.notify import Alert, NotifierResource
 from orchestration.partitions import (
     CALENDAR,
@@ -37,6 +41,7 @@ from orchestration.partitions import (
 from orchestration.resources import PlatformResource
 from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import (
+    ArrivalCursor,
     alert_on_run_success,
     arrival_requests,
     raw_arrival,
@@ -89,6 +94,8 @@ def test_a_new_file_in_a_day_folder_requests_that_partition_only(
     deliver(raw, f"events/{second}/collector-b.jsonl")
     requests = arrival_requests(before, raw_signatures(raw), published=True)
     assert [request.partition_key for request in requests] == [second]
+    # An arrival goes the near-real-time way: the headline marts first.
+    assert requests[0].job_name == "refresh_headline"
     # The run key names the delivery's new content: the same files never run twice.
     assert requests[0].run_key == f"{second}:{raw_signatures(raw)[second]}"
     assert arrival_requests(raw_signatures(raw), raw_signatures(raw), published=True) == []
@@ -123,6 +130,7 @@ def test_first_tick_builds_everything_once_unless_something_is_published(
     raw, _ = raw_with_two_days
     current = raw_signatures(raw)
     (request,) = arrival_requests(None, current, published=False)
+    assert request.job_name == "build_everything"
     # A full build: one unpartitioned run, not a backfill of every day.
     assert request.partition_key is None and window_from_tags(request.tags) is None
     assert ASSET_PARTITION_RANGE_START_TAG not in request.tags
@@ -147,7 +155,66 @@ def test_sensor_tick_requests_a_run_for_a_new_file_and_keeps_its_cursor(
         )
         requests = list(raw_arrival(next_tick))
     assert [r.partition_key for r in requests if isinstance(r, RunRequest)] == [second]
-    assert json.loads(next_tick.cursor) == raw_signatures(raw)
+    assert json.loads(next_tick.cursor)["signatures"] == raw_signatures(raw)
+
+
+def sensor_tick(
+    raw: Path, data: Path, instance: DagsterInstance, last_arrival: float
+) -> list[RunRequest | SkipReason]:
+    """One tick of the arrival sensor with nothing new in `raw` since the last one, which
+    saw an arrival at `last_arrival` (Unix time)."""
+    cursor = ArrivalCursor(raw_signatures(raw), last_arrival).to_json()
+    platform = PlatformResource(raw_dir=str(raw), data_dir=str(data))
+    context = build_sensor_context(
+        instance=instance, cursor=cursor, resources={"platform": platform}
+    )
+    return list(raw_arrival(context))
+
+
+def test_after_a_pause_one_batch_run_takes_in_what_the_fast_path_owes(
+    raw_with_two_days: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    raw, (first, second) = raw_with_two_days
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "analytics.duckdb").write_bytes(b"")
+    with DagsterInstance.ephemeral() as instance:
+        # Nothing owed: nothing to do, however long the pause.
+        (skipped,) = sensor_tick(raw, data, instance, last_arrival=0.0)
+        assert isinstance(skipped, SkipReason)
+        add_pending(data, (first, first))
+        add_pending(data, (second, second))
+        # Arrivals have not paused yet: the batch waits.
+        (waiting,) = sensor_tick(raw, data, instance, last_arrival=time.time())
+        assert isinstance(waiting, SkipReason)
+        (batch,) = sensor_tick(raw, data, instance, last_arrival=time.time() - 3600)
+    assert isinstance(batch, RunRequest) and batch.job_name == "build_everything"
+    assert window_from_tags(batch.tags) == (first, second)
+
+
+def test_the_batch_run_waits_for_the_runs_in_flight(
+    raw_with_two_days: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    raw, (first, _) = raw_with_two_days
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "analytics.duckdb").write_bytes(b"")
+    add_pending(data, (first, first))
+    with DagsterInstance.ephemeral() as instance:
+        running = create_run_for_test(
+            instance, job_name="refresh_headline", status=DagsterRunStatus.STARTED
+        )
+        (waiting,) = sensor_tick(raw, data, instance, last_arrival=0.0)
+        assert isinstance(waiting, SkipReason) and "waits" in (waiting.skip_message or "")
+        instance.report_run_failed(running)
+        (batch,) = sensor_tick(raw, data, instance, last_arrival=0.0)
+    assert isinstance(batch, RunRequest) and batch.job_name == "build_everything"
+
+
+def test_a_cursor_from_before_the_batch_layer_is_read_as_signatures() -> None:
+    old = json.dumps({"2026-09-01": "abc"})
+    assert ArrivalCursor.from_json(old) == ArrivalCursor({"2026-09-01": "abc"}, 0.0)
+    assert ArrivalCursor.from_json(None) is None
 
 
 def test_sensor_skips_with_a_reason_when_the_raw_directory_is_missing(tmp_path: Path) -> None:

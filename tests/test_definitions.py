@@ -12,6 +12,7 @@ from dagster import AssetKey, DagsterInstance
 from orchestration.definitions import defs
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
+from orchestration.schedules import refresh_headline_job
 from tests.conftest import environment_restored
 
 
@@ -130,3 +131,23 @@ def test_dbt_tests_are_asset_checks_and_landings_have_a_blocking_conservation_ch
     names = {(key.asset_key.to_user_string(), key.name) for key in check_keys}
     assert ("raw_events", "rows_conserved") in names
     assert any(asset == "marts/fct_sessions" and name.startswith("unique") for asset, name in names)
+
+
+def test_the_near_real_time_job_builds_the_headline_marts_and_publishes_only() -> None:
+    job = defs.resolve_job_def("refresh_headline")
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert {"marts/fct_daily_active_users", "marts/fct_daily_growth_kpis"} <= selected
+    assert {"raw_events", "intermediate/int_events_dated", "analytics_db"} <= selected
+    # Sessions, experiments, the ml tables and the classifier wait for the batch run.
+    for later in (
+        "marts/fct_sessions",
+        "intermediate/int_events_sessionized",
+        "ml/moderation_training_set",
+        "moderation_classifier",
+    ):
+        assert later not in selected, later
+    # A dbt test that reads a table the batch run rebuilds is left to the batch run.
+    checks = refresh_headline_job.selection.resolve_checks(defs.resolve_asset_graph())
+    names = {key.name for key in checks}
+    assert "assert_sessions_cover_every_valid_event" not in names
+    assert any(name.startswith("unique_fct_daily_active_users") for name in names)

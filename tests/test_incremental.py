@@ -27,8 +27,10 @@ def copy_delivery(source: Path, target: Path, day: str, files: str = "*") -> Non
             shutil.copy2(path, destination)
 
 
-def partition_run(raw: Path, data: Path, first: str, last: str) -> ExecuteInProcessResult:
-    result = build_platform(raw, data, partitions=(first, last))
+def partition_run(
+    raw: Path, data: Path, first: str, last: str, job_name: str = "build_everything"
+) -> ExecuteInProcessResult:
+    result = build_platform(raw, data, partitions=(first, last), job_name=job_name)
     assert result.success, f"partition run {first}..{last} failed"
     # It really is incremental: the events landing took in only the window's deliveries
     # (a ranged run records the landing once per partition, with the same metadata).
@@ -66,6 +68,37 @@ def published_tables(database: Path) -> dict[str, list[tuple]]:
     }
 
 
+# The marts the near-real-time path rebuilds: tagged `headline`, and the marts they read.
+HEADLINE_TABLES = {
+    "marts.fct_daily_active_users",
+    "marts.fct_growth_accounting",
+    "marts.fct_daily_marketplace",
+    "marts.fct_daily_marketplace_by_segment",
+    "marts.fct_daily_growth_kpis",
+    "marts.fct_marketplace_segments",
+    "marts.dim_regions",
+    "marts.dim_categories",
+}
+
+
+def freshness_by_table(database: Path) -> dict[str, tuple]:
+    """marts.publish_tables: each table's (refreshed_at_utc, data_through as text)."""
+    rows = query(
+        database, "select table_name, refreshed_at_utc, data_through from marts.publish_tables"
+    )
+    assert all(refreshed is not None and through is not None for _, refreshed, through in rows)
+    return {name: (refreshed, through.isoformat()) for name, refreshed, through in rows}
+
+
+def dau_on(data: Path, day: str) -> int:
+    """The published DAU of a day (0 when the day has no row)."""
+    rows = query(
+        data / "analytics.duckdb",
+        f"select dau from marts.fct_daily_active_users where activity_date = '{day}'",
+    )
+    return rows[0][0] if rows else 0
+
+
 def late_events(lake: Path) -> int:
     """Events delivered more than a day after their event date (they arrived late)."""
     with duckdb.connect() as con:
@@ -90,14 +123,26 @@ def test_day_by_day_with_late_files_equals_full_rebuild(
     for day in days[:-4]:
         copy_delivery(sample_raw_dir, raw, day)
     partition_run(raw, data, days[0], days[-5])
-    # 2. Out of order: days[-2] arrives (and is built) before days[-3].
+    # 2. Out of order: days[-2] arrives before days[-3], and goes the near-real-time way
+    #    (the arrival sensor's run): only the headline marts are rebuilt and published.
+    before = freshness_by_table(data / "analytics.duckdb")
+    assert dau_on(data, days[-2]) == 0
     copy_delivery(sample_raw_dir, raw, days[-2])
-    partition_run(raw, data, days[-2], days[-2])
+    partition_run(raw, data, days[-2], days[-2], job_name="refresh_headline")
+    after = freshness_by_table(data / "analytics.duckdb")
+    assert after.keys() == before.keys()
+    for table, (refreshed, through) in after.items():
+        if table in HEADLINE_TABLES:
+            assert refreshed > before[table][0] and through == days[-2], table
+        else:  # left to the batch run, and published as of the run before
+            assert (refreshed, through) == before[table] == (before[table][0], days[-5]), table
+    assert dau_on(data, days[-2]) > 0  # the new delivery's users are counted at once
     # 3. days[-4] arrives in two parts: the first file is built, the second comes later.
     copy_delivery(sample_raw_dir, raw, days[-4], files="collector-a*")
     partition_run(raw, data, days[-4], days[-4])
     # 4. The rest of days[-4], days[-3] and the last day, as one range that also holds
-    #    days[-2], built before: a range rebuilds what it holds, late parts included.
+    #    days[-2], built before (the batch run the sensor starts after the near-real-time
+    #    one): a range rebuilds what it holds, late parts included.
     copy_delivery(sample_raw_dir, raw, days[-4])
     copy_delivery(sample_raw_dir, raw, days[-3])
     copy_delivery(sample_raw_dir, raw, days[-1])

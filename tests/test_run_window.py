@@ -26,6 +26,16 @@ from orchestration.dbt_cli import (
     runs_dir,
     window_env,
 )
+from orchestration.freshness import (
+    add_pending,
+    clear_pending,
+    load_freshness,
+    load_pending,
+    newest_delivery,
+    rebuilt_relations,
+    record_refreshes,
+    with_pending,
+)
 from orchestration.landing import delivery_days
 from orchestration.partitions import (
     DELIVERY_FROM_TAG,
@@ -119,8 +129,8 @@ def test_the_command_line_passes_a_window_to_the_build_and_options_to_metricflow
 
     calls: list[object] = []
 
-    def build(_settings: object, window: object, verbose: bool) -> int:
-        calls.append((window, verbose))
+    def build(_settings: object, window: object, verbose: bool, headline: bool) -> int:
+        calls.append((window, verbose, headline))
         return 0
 
     monkeypatch.setattr(cli, "build", build)
@@ -130,12 +140,14 @@ def test_the_command_line_passes_a_window_to_the_build_and_options_to_metricflow
     assert cli.main(["build", "--from", "2026-09-03"]) == 0
     assert cli.main(["build"]) == 0
     assert cli.main(["build", "-v"]) == 0
+    assert cli.main(["build", "--from", "2026-09-03", "--headline"]) == 0
     assert cli.main(["mf", "query", "--metrics", "dau", "--group-by", "metric_time__day"]) == 0
     assert calls == [
-        (("2026-09-03", "2026-09-04"), False),
-        (("2026-09-03", "2026-09-03"), False),
-        (None, False),
-        (None, True),
+        (("2026-09-03", "2026-09-04"), False, False),
+        (("2026-09-03", "2026-09-03"), False, False),
+        (None, False, False),
+        (None, True, False),
+        (("2026-09-03", "2026-09-03"), False, True),
         ["query", "--metrics", "dau", "--group-by", "metric_time__day"],
     ]
     with pytest.raises(SystemExit):
@@ -159,3 +171,56 @@ def test_dbt_artifacts_are_kept_a_week_back_from_the_newest_whatever_the_clock(
     monkeypatch.setattr(time, "time", lambda: newest + 365 * 86400)
     prune_old_attempts(settings)
     assert sorted(p.name for p in runs_dir(settings).iterdir()) == ["newest", "six-days"]
+
+
+def test_a_batch_window_widens_to_what_the_fast_path_owes_and_pays_it(tmp_path: Path) -> None:
+    """The near-real-time path owes the sessions its deliveries: any later batch run
+    (sensor, schedule, by hand) takes them in, and only a run that covers them clears them."""
+    assert with_pending(("2026-09-05", "2026-09-05"), tmp_path) == ("2026-09-05", "2026-09-05")
+    add_pending(tmp_path, ("2026-09-03", "2026-09-03"))
+    add_pending(tmp_path, ("2026-09-08", "2026-09-08"))
+    assert load_pending(tmp_path) == ("2026-09-03", "2026-09-08")
+    assert with_pending(("2026-09-05", "2026-09-06"), tmp_path) == ("2026-09-03", "2026-09-08")
+    assert with_pending(None, tmp_path) is None  # a full build covers everything anyway
+    clear_pending(tmp_path, ("2026-09-04", "2026-09-08"))  # does not cover 09-03
+    assert load_pending(tmp_path) == ("2026-09-03", "2026-09-08")
+    clear_pending(tmp_path, ("2026-09-03", "2026-09-08"))
+    assert load_pending(tmp_path) is None
+    add_pending(tmp_path, ("2026-09-03", "2026-09-03"))
+    clear_pending(tmp_path, None)
+    assert load_pending(tmp_path) is None
+
+
+def test_freshness_records_each_rebuilt_table_with_the_newest_landed_delivery(
+    tmp_path: Path,
+) -> None:
+    lake = tmp_path / "lake"
+    for folder in ("events/2026-09-04", "db/users/2026-09-06", "events/_schema"):
+        (lake / folder).mkdir(parents=True)
+    assert newest_delivery(lake) == "2026-09-06"
+    relations = {"model.dongne.a": ("marts", "a"), "model.dongne.b": ("marts", "b")}
+
+    def result(unique_id: str, status: str) -> dict:
+        info = {
+            "unique_id": unique_id,
+            "node_status": status,
+            "node_finished_at": "2026-09-06T01:02:03",
+        }
+        return {"data": {"node_info": info}}
+
+    rebuilt = rebuilt_relations(
+        [
+            result("model.dongne.a", "success"),
+            result("model.dongne.b", "error"),
+            result("test.dongne.x", "pass"),
+        ],
+        relations,
+    )
+    assert rebuilt == {"marts.a": "2026-09-06T01:02:03"}
+    path = tmp_path / "freshness.json"
+    record_refreshes(path, rebuilt, "2026-09-06")
+    record_refreshes(path, {"marts.b": "2026-09-07T00:00:00"}, "2026-09-07")
+    assert load_freshness(path) == {
+        "marts.a": {"refreshed_at_utc": "2026-09-06T01:02:03", "data_through": "2026-09-06"},
+        "marts.b": {"refreshed_at_utc": "2026-09-07T00:00:00", "data_through": "2026-09-07"},
+    }

@@ -7,6 +7,7 @@ new readers get the new version whole. Publishing never waits for readers.
 
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, ass
 
 from orchestration import failpoints
 from orchestration.assets.transform import DBT_PROJECT, dongne_dbt_models
+from orchestration.freshness import freshness_path, load_freshness
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
@@ -28,6 +30,16 @@ PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
 RAW_PERSON_ID_COLUMNS = frozenset({"user_id", "seller_id", "buyer_id", "author_id", "device_id"})
 MANIFEST_TABLE = "marts.publish_manifest"
 TABLES_TABLE = "marts.publish_tables"
+TABLES_COMMENTS = (
+    f"comment on table {TABLES_TABLE} is 'Every table of this publish: its row count, when "
+    "its data was last rebuilt and the newest delivery it includes (publish_id as in "
+    "publish_manifest).'",
+    f"comment on column {TABLES_TABLE}.refreshed_at_utc is 'When dbt last rebuilt the table "
+    "(UTC). The near-real-time path rebuilds the headline marts on every arrival; the rest "
+    "follow in the next batch run.'",
+    f"comment on column {TABLES_TABLE}.data_through is 'The newest delivery day the table "
+    "includes: the newest delivery landed when it was last rebuilt.'",
+)
 # The Superset dashboards of bi/bundle/ (their slugs), served by `make bi`.
 DASHBOARDS = ("growth", "marketplace", "experiments", "incidents")
 
@@ -84,12 +96,17 @@ def staging_path(target: Path, publish_id: str) -> Path:
 
 
 def publish_analytics_db(
-    warehouse: Path, target: Path, manifest: Path | None = None
+    warehouse: Path,
+    target: Path,
+    manifest: Path | None = None,
+    freshness: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> PublishReport:
     """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in.
 
     `warehouse` is warehouse.duckdb, or on Spark its warehouse folder of Parquet tables
     (described from dbt's `manifest`): the published file is the same either way.
+    `freshness` (orchestration/freshness.py) says when each table was last rebuilt and the
+    newest delivery it includes: `marts.publish_tables` carries both.
     """
     if not warehouse.exists():
         raise PublishError(f"no warehouse at {warehouse}: build the dbt models before publishing.")
@@ -139,17 +156,25 @@ def publish_analytics_db(
         # Every table's row count under this publish id: a reader checks, in one
         # connection, that what it sees is whole and of one version.
         con.execute(
-            f"create table {TABLES_TABLE} "
-            "(publish_id varchar, table_name varchar, row_count bigint)"
+            f"create table {TABLES_TABLE} (publish_id varchar, table_name varchar, "
+            "row_count bigint, refreshed_at_utc timestamp, data_through date)"
         )
+        known = freshness or {}
         con.executemany(
-            f"insert into {TABLES_TABLE} values (?, ?, ?)",
-            [[publish_id, name, rows] for name, rows in sorted(row_counts.items())],
+            f"insert into {TABLES_TABLE} values (?, ?, ?, ?, ?)",
+            [
+                [
+                    publish_id,
+                    name,
+                    rows,
+                    known.get(name, {}).get("refreshed_at_utc") or None,
+                    known.get(name, {}).get("data_through") or None,
+                ]
+                for name, rows in sorted(row_counts.items())
+            ],
         )
-        con.execute(
-            f"comment on table {TABLES_TABLE} is "
-            "'The row count of every table of this publish (publish_id as in publish_manifest).'"
-        )
+        for statement in TABLES_COMMENTS:
+            con.execute(statement)
         con.execute(
             f"""
             create table {MANIFEST_TABLE} as
@@ -196,7 +221,10 @@ PUBLISHED_MODEL_KEYS = [
 def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
     settings = platform.settings()
     report = publish_analytics_db(
-        settings.warehouse_location, settings.analytics_path, DBT_PROJECT.manifest_path
+        settings.warehouse_location,
+        settings.analytics_path,
+        DBT_PROJECT.manifest_path,
+        load_freshness(freshness_path(settings.data_dir)),
     )
     table = "\n".join(
         [

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 from dagster import (
+    AssetCheckKey,
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
@@ -28,12 +29,13 @@ from dagster_dbt import (
 from dagster_dbt.asset_utils import (
     DAGSTER_DBT_EXCLUDE_METADATA_KEY,
     DAGSTER_DBT_SELECT_METADATA_KEY,
+    get_asset_check_key_for_test,
     get_manifest_and_translator_from_dbt_assets,
     get_subset_selection_for_context,
 )
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
-from orchestration import failpoints
+from orchestration import failpoints, timings
 from orchestration.dbt_cli import (
     attempt_dir,
     build_args,
@@ -48,6 +50,15 @@ from orchestration.dbt_cli import (
     window_env,
 )
 from orchestration.dbt_invocation import DbtInvocation, invoke_dbt
+from orchestration.freshness import (
+    add_pending,
+    clear_pending,
+    freshness_path,
+    newest_delivery,
+    rebuilt_relations,
+    record_refreshes,
+    with_pending,
+)
 from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
@@ -64,6 +75,11 @@ DBT_PROJECT = DbtProject(
 )
 
 LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
+# The near-real-time path's dbt selection (schedules.refresh_headline_job): the marts tagged
+# `headline` and every model they are built from.
+HEADLINE_SELECT = "+tag:headline"
+HEADLINE_JOB = "refresh_headline"
+EVERY_DELIVERY = ("0001-01-01", "9999-12-31")
 
 
 class DongneTranslator(DagsterDbtTranslator):
@@ -117,6 +133,37 @@ def manifest_relations() -> tuple[dict[str, Any], dict[str, list[str]]]:
         if node["resource_type"] in RELATION_TYPES
     }
     return nodes, manifest["parent_map"]
+
+
+def headline_models() -> set[str]:
+    """The unique ids of the models tagged `headline` and of every relation above them."""
+    nodes, parent_map = manifest_relations()
+    found: set[str] = set()
+    stack = [uid for uid, node in nodes.items() if "headline" in (node.get("tags") or [])]
+    while stack:
+        unique_id = stack.pop()
+        if unique_id in nodes and unique_id not in found:
+            found.add(unique_id)
+            stack.extend(parent_map.get(unique_id, []))
+    return found
+
+
+def checks_beyond_headline() -> list[AssetCheckKey]:
+    """The dbt tests (as asset checks) that read a relation outside the headline path: the
+    near-real-time run leaves them to the batch run (a test comparing sessions with events
+    would compare fresh events with the last batch's sessions)."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    inside = headline_models()
+    beyond = []
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "test":
+            continue
+        parents = {uid for uid in node["depends_on"]["nodes"] if not uid.startswith("source.")}
+        if parents & inside and not parents <= inside:
+            key = get_asset_check_key_for_test(manifest, TRANSLATOR, unique_id, DBT_PROJECT)
+            if key is not None:
+                beyond.append(key)
+    return beyond
 
 
 def relations_by_unique_id() -> dict[str, tuple[str, str, dict[str, str]]]:
@@ -265,7 +312,15 @@ def run_dbt(
     runs in this process; on Spark in `dongne-dbt-spark` (orchestration/dbt_invocation.py).
     """
     settings = platform.settings()
+    headline = context.run.job_name == HEADLINE_JOB
     window = window_of(context)
+    if headline:
+        # Owed to the batch layer (a headline run of every delivery owes every delivery).
+        add_pending(settings.data_dir, window or EVERY_DELIVERY)
+    elif not headline:
+        window = with_pending(window, settings.data_dir)
+        if window != window_of(context):
+            context.log.info(f"dbt: window widened to {window} (deliveries the batch owed)")
     env = {**dbt_environment(settings), **window_env(window)}
     if prepare_parse(settings):
         context.log.info("dbt: parsed the project for this data directory and environment")
@@ -288,17 +343,30 @@ def run_dbt(
     else:
         args = [*build_args(window), *selection_args(context)]
     executable = None if settings.engine == "duckdb" else dbt.dbt_executable
-    invocation = invoke_dbt(
-        args,
-        target,
-        target_dir(settings),
-        env,
-        executable=executable,
-        # crash-safety tests: killed with dbt mid-run
-        on_result=lambda _result: failpoints.reach("dbt.event"),
-    )
-    held = [*carried, *asset_events(context, invocation)]
-    yield from with_table_metadata(held, platform)
+    with timings.phase("dbt"):
+        invocation = invoke_dbt(
+            args,
+            target,
+            target_dir(settings),
+            env,
+            executable=executable,
+            # crash-safety tests: killed with dbt mid-run
+            on_result=lambda _result: failpoints.reach("dbt.event"),
+        )
+    with timings.phase("dbt metadata"):
+        relations = {
+            uid: (schema, table) for uid, (schema, table, _) in relations_by_unique_id().items()
+        }
+        record_refreshes(
+            freshness_path(settings.data_dir),
+            rebuilt_relations(invocation.results, relations),
+            newest_delivery(settings.lake_dir),
+        )
+        held = [*carried, *asset_events(context, invocation)]
+        events = list(with_table_metadata(held, platform))
+    yield from events
+    if invocation.success and not headline:
+        clear_pending(settings.data_dir, window)
     if not invocation.success:
         # A failed test is bad data: running it again gives the same answer, so only an
         # error (a locked file, a lost connection, a crash) is worth the retry policy.

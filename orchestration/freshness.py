@@ -1,0 +1,115 @@
+"""How fresh each built table is: when dbt last rebuilt it, and the newest delivery the
+lake held when it did.
+
+The near-real-time path rebuilds only the headline marts; the rest follows in the next
+batch run. Meanwhile the published database holds tables of different ages, and says so:
+every dbt invocation records, for each model, seed and snapshot it rebuilt, the time and
+the newest landed delivery (`<DONGNE_DATA_DIR>/dbt/freshness.json`, replaced atomically),
+and the publish copies both into `marts.publish_tables` (`refreshed_at_utc`,
+`data_through`). A table that no run rebuilt since is left with its older record.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from orchestration.landing.deliveries import DAY_KEY
+
+REBUILT_STATUSES = frozenset({"success"})
+
+
+def freshness_path(data_dir: Path) -> Path:
+    return data_dir / "dbt" / "freshness.json"
+
+
+def newest_delivery(lake_dir: Path) -> str | None:
+    """The newest delivery day landed in the lake (event day folders, export day folders)."""
+    folders = [*lake_dir.glob("events/*"), *lake_dir.glob("db/*/*")]
+    days = [folder.name for folder in folders if folder.is_dir() and DAY_KEY.match(folder.name)]
+    return max(days, default=None)
+
+
+def rebuilt_relations(
+    results: Iterable[Mapping[str, Any]], relations: Mapping[str, tuple[str, str]]
+) -> dict[str, str]:
+    """`schema.table` -> when dbt finished rebuilding it (UTC, ISO), for every model, seed
+    and snapshot of `results` (dbt's node results) that dbt built successfully."""
+    rebuilt = {}
+    for result in results:
+        node = result.get("data", {}).get("node_info", {})
+        unique_id = node.get("unique_id", "")
+        if unique_id in relations and node.get("node_status") in REBUILT_STATUSES:
+            schema, table = relations[unique_id]
+            rebuilt[f"{schema}.{table}"] = node.get("node_finished_at") or ""
+    return rebuilt
+
+
+def load_freshness(path: Path) -> dict[str, dict[str, str | None]]:
+    """`schema.table` -> {refreshed_at_utc, data_through}; empty before any record."""
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text())
+
+
+def record_refreshes(path: Path, rebuilt: Mapping[str, str], data_through: str | None) -> None:
+    """Add this invocation's rebuilt tables to the record (written aside, then renamed)."""
+    if not rebuilt:
+        return
+    record = load_freshness(path)
+    for relation, finished in rebuilt.items():
+        record[relation] = {"refreshed_at_utc": finished, "data_through": data_through}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fresh.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
+    os.replace(fresh, path)
+
+
+# The batch layer's debt: deliveries the near-real-time path took into the headline models
+# (int_events_dated among them) that the other incremental models (the sessions) have not
+# taken in yet. Every `build_everything` run widens its window to cover them, whatever
+# started it (the arrival sensor's batch, the morning schedule, a build by hand), so no
+# window ever leaves a delivery half built; a run that finishes clears them.
+
+
+def pending_path(data_dir: Path) -> Path:
+    return data_dir / "dbt" / "pending_batch.json"
+
+
+def load_pending(data_dir: Path) -> tuple[str, str] | None:
+    """The (first, last) deliveries the batch layer still owes, or None."""
+    path = pending_path(data_dir)
+    if not path.exists():
+        return None
+    first, last = json.loads(path.read_text())
+    return first, last
+
+
+def add_pending(data_dir: Path, window: tuple[str, str]) -> None:
+    """Record that the near-real-time path is taking `window` in (before it starts: a run
+    killed half way is owed too)."""
+    owed = load_pending(data_dir)
+    first, last = window if owed is None else (min(owed[0], window[0]), max(owed[1], window[1]))
+    path = pending_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fresh.write_text(json.dumps([first, last]) + "\n")
+    os.replace(fresh, path)
+
+
+def clear_pending(data_dir: Path, covered: tuple[str, str] | None) -> None:
+    """A batch run over `covered` (None: every delivery) finished: what it covered is paid."""
+    owed = load_pending(data_dir)
+    if owed is not None and (covered is None or (covered[0] <= owed[0] and owed[1] <= covered[1])):
+        pending_path(data_dir).unlink(missing_ok=True)
+
+
+def with_pending(window: tuple[str, str] | None, data_dir: Path) -> tuple[str, str] | None:
+    """A batch run's window, widened to the deliveries the batch layer owes."""
+    owed = load_pending(data_dir)
+    if window is None or owed is None:
+        return window
+    return min(window[0], owed[0]), max(window[1], owed[1])
