@@ -137,11 +137,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 
 def sensor_interval_seconds(environ: dict[str, str] | None = None) -> int:
-    """How often the arrival sensor looks at the raw directory (DONGNE_SENSOR_SECONDS,
-    default 5: a listing of file names and sizes, milliseconds): a code-location setting,
-    read when the sensors are defined."""
+    """The arrival sensor's minimum interval (DONGNE_SENSOR_SECONDS, default 1): Dagster's
+    daemon looks at its sensors every 5 s, so by default the sensor lists the raw directory
+    (file names, sizes and times: milliseconds) every time the daemon looks. A
+    code-location setting, read when the sensors are defined."""
     env = os.environ if environ is None else environ
-    return int(env.get("DONGNE_SENSOR_SECONDS", "5"))
+    return int(env.get("DONGNE_SENSOR_SECONDS", "1"))
 
 
 def batch_idle_seconds(environ: dict[str, str] | None = None) -> float:
