@@ -171,13 +171,19 @@ def sensor_tick(
     return list(raw_arrival(context))
 
 
+def published_data_dir(tmp_path: Path) -> Path:
+    """A data directory where something is published already."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "analytics.duckdb").write_bytes(b"")
+    return data
+
+
 def test_after_a_pause_one_batch_run_takes_in_what_the_fast_path_owes(
     raw_with_two_days: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     raw, (first, second) = raw_with_two_days
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "analytics.duckdb").write_bytes(b"")
+    data = published_data_dir(tmp_path)
     with DagsterInstance.ephemeral() as instance:
         # Nothing owed: nothing to do, however long the pause.
         (skipped,) = sensor_tick(raw, data, instance, last_arrival=0.0)
@@ -196,9 +202,7 @@ def test_the_batch_run_waits_for_the_runs_in_flight(
     raw_with_two_days: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     raw, (first, _) = raw_with_two_days
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "analytics.duckdb").write_bytes(b"")
+    data = published_data_dir(tmp_path)
     add_pending(data, (first, first))
     with DagsterInstance.ephemeral() as instance:
         running = create_run_for_test(
