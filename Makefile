@@ -24,7 +24,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 	@echo "installing pinned dependencies into $(VENV) (a few minutes, once) ..."
 	@( PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --upgrade pip && \
 	  PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev]' ) 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, duckdb"
+	@$(BIN)/python -c "import dagster, dagster_dbt, dbt.version, duckdb, playwright.sync_api"
 	@touch $@
 
 install: $(INSTALLED)

@@ -34,10 +34,9 @@ from orchestration.clock import KST
 from orchestration.dbt_cli import dbt_environment
 from orchestration.partitions import window_from_tags
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
-from tests.browser import chromium, free_port, stop, wait_for
+from tests.browser import chromium, free_port, playwright_api, stop, wait_for
 from tests.conftest import artifacts_dir, copy_build, query, settings_for
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,202 @@
+"""What `make bench` reports: each size's figures, the markdown tables of
+bench/results/latest.md and the chart latest.png."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.arrivals import ARRIVALS
+
+# What the issue asks of the platform at M (and L for memory).
+# What the issue asks of the platform at M (and L for memory).
+TARGETS = {
+    "full_vs_baseline": 3.0,
+    "incremental_vs_full": 0.25,
+    "one_day_seconds_at_s": 20.0,
+    "arrival_p50_seconds": 15.0,
+    "arrival_p95_seconds": 30.0,
+    "fixed_step_seconds": 3.0,
+    "peak_memory_gib": 4.0,
+    "import_seconds": 3.0,
+}
+
+
+@dataclass
+class SizeResult:
+    size: str
+    event_lines: int
+    days: int
+    baseline_s: float = 0.0
+    baseline_peak_mib: float = 0.0
+    full_s: float = 0.0
+    full_peak_mib: float = 0.0
+    landing_s: float = 0.0
+    dbt_s: float = 0.0
+    publish_s: float = 0.0
+    incremental_s: float = 0.0
+    clock_moved_s: float = 0.0
+    import_s: float = 0.0
+    spark_full_s: float = 0.0
+    spark_dbt_s: float = 0.0
+    spark_peak_mib: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    # The one-day run, broken down (process start, definitions, landing, dbt, ...).
+    incremental_parts: dict[str, float] = field(default_factory=dict)
+    # The near-real-time run of the same day (`build --headline`) and its breakdown.
+    headline_s: float = 0.0
+    headline_parts: dict[str, float] = field(default_factory=dict)
+    # Arrival latency (--latency): seconds from a file's drop into the raw directory to the
+    # published headline table rebuilt with it, the arrival sensor running in the daemon.
+    arrival_latencies_s: list[float] = field(default_factory=list)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.event_lines / self.full_s if self.full_s else 0.0
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        int(line.split()[1]) // 2**20
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return f"{os.cpu_count()} cores ({cpu}), {memory} GiB, Python {platform.python_version()}"
+
+
+def markdown(results: list[SizeResult], imported: float, when: str, where: str) -> str:
+    rows = [
+        "| size | event lines | baseline | full build | landing | dbt | publish | full / "
+        "baseline | events/s | peak memory | one-day run | one-day / full | clock +30 d |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        rows.append(
+            f"| {r.size} | {r.event_lines:,} | {r.baseline_s:.1f} s | {r.full_s:.1f} s | "
+            f"{r.landing_s:.1f} s | {r.dbt_s:.1f} s | {r.publish_s:.1f} s | "
+            f"{r.full_s / r.baseline_s:.1f}x | {r.events_per_second:,.0f} | "
+            f"{r.full_peak_mib / 1024:.2f} GiB | {r.incremental_s:.1f} s | "
+            f"{r.incremental_s / r.full_s:.0%} | "
+            f"{f'{r.clock_moved_s:.1f} s' if r.clock_moved_s else 'not run'} |"
+        )
+    return "\n".join(
+        [
+            f"Measured {when} on {where}.",
+            "",
+            *rows,
+            "",
+            f"Importing the Dagster definitions: {imported:.2f} s.",
+            *one_day_markdown(results),
+            *latency_markdown(results),
+            *spark_markdown(results),
+        ]
+    )
+
+
+def one_day_markdown(results: list[SizeResult]) -> list[str]:
+    """The one-day runs (every table, and the near-real-time path), broken down."""
+    measured = [r for r in results if r.incremental_parts]
+    if not measured:
+        return []
+    parts = list(measured[0].incremental_parts)
+    rows = [
+        "",
+        "The newest day's run, broken down (seconds; `build --from D`, every table, and "
+        "`build --from D --headline`, the near-real-time path):",
+        "",
+        "| size | run | total | " + " | ".join(parts) + " |",
+        "|---|---|---|" + "---|" * len(parts),
+    ]
+    for r in measured:
+        for name, total, split in (
+            ("every table", r.incremental_s, r.incremental_parts),
+            ("headline", r.headline_s, r.headline_parts),
+        ):
+            cells = " | ".join(f"{split.get(part, 0.0):.1f}" for part in parts)
+            rows.append(f"| {r.size} | {name} | {total:.1f} | {cells} |")
+    return rows
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` quantile by linear interpolation between the closest ranks."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def latency_markdown(results: list[SizeResult]) -> list[str]:
+    measured = [r for r in results if r.arrival_latencies_s]
+    if not measured:
+        return []
+    rows = [
+        "",
+        f"Arrival to published headline ({ARRIVALS} files dropped one after another into the "
+        "newest day's folder, `make dev`'s daemon running the arrival sensor):",
+        "",
+        "| size | arrivals | p50 | p95 | fastest | slowest |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in measured:
+        values = r.arrival_latencies_s
+        rows.append(
+            f"| {r.size} | {len(values)} | {percentile(values, 0.5):.1f} s | "
+            f"{percentile(values, 0.95):.1f} s | {min(values):.1f} s | {max(values):.1f} s |"
+        )
+    return rows
+
+
+def spark_markdown(results: list[SizeResult]) -> list[str]:
+    """The same full build on a local SparkSession (DONGNE_ENGINE=spark), beside DuckDB's."""
+    measured = [r for r in results if r.spark_full_s]
+    if not measured:
+        return []
+    rows = [
+        "",
+        "The full build on Spark (local, DONGNE_ENGINE=spark) beside the same build on DuckDB:",
+        "",
+        "| size | DuckDB full | Spark full | Spark / DuckDB | DuckDB dbt | Spark dbt | "
+        "Spark peak memory |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in measured:
+        rows.append(
+            f"| {r.size} | {r.full_s:.1f} s | {r.spark_full_s:.1f} s | "
+            f"{r.spark_full_s / r.full_s:.1f}x | {r.dbt_s:.1f} s | {r.spark_dbt_s:.1f} s | "
+            f"{r.spark_peak_mib / 1024:.2f} GiB |"
+        )
+    return rows
+
+
+def chart(results: list[SizeResult], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events = [r.event_lines for r in results]
+    figure, (times, memory) = plt.subplots(1, 2, figsize=(10, 4))
+    times.plot(events, [r.full_s for r in results], "o-", label="full build")
+    times.plot(events, [r.baseline_s for r in results], "s--", label="baseline (plain DuckDB)")
+    times.plot(events, [r.incremental_s for r in results], "^-", label="one-day run")
+    times.set(xscale="log", yscale="log", xlabel="event lines", ylabel="seconds", title="Time")
+    times.legend()
+    memory.plot(events, [r.full_peak_mib / 1024 for r in results], "o-", label="full build")
+    memory.plot(events, [r.baseline_peak_mib / 1024 for r in results], "s--", label="baseline")
+    memory.axhline(TARGETS["peak_memory_gib"], color="grey", linestyle=":", label="4 GiB target")
+    memory.set(xscale="log", xlabel="event lines", ylabel="GiB", title="Peak memory (process tree)")
+    memory.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
