@@ -15,7 +15,7 @@ own process:
 - Spark local   (sizes named by --spark) the full build with DONGNE_ENGINE=spark: the same
                 project on a local SparkSession, in a fresh data directory
 
-Results go to bench/results/ (latest.json, latest.md, latest.png); the README shows the
+Results go to bench/results/ (latest.json, latest.md, latest.png); docs/speed.md shows the
 table and the chart. The ratios (full / baseline, incremental / full) do not depend on
 the machine; the seconds do, and the report names the machine.
 

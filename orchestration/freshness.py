@@ -55,6 +55,14 @@ def load_freshness(path: Path) -> dict[str, dict[str, str | None]]:
     return json.loads(path.read_text())
 
 
+def write_aside(path: Path, text: str) -> None:
+    """`text` into `path` whole or not at all: written beside it, then renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fresh.write_text(text)
+    os.replace(fresh, path)
+
+
 def record_refreshes(path: Path, rebuilt: Mapping[str, str], data_through: str | None) -> None:
     """Add this invocation's rebuilt tables to the record (written aside, then renamed)."""
     if not rebuilt:
@@ -62,10 +70,7 @@ def record_refreshes(path: Path, rebuilt: Mapping[str, str], data_through: str |
     record = load_freshness(path)
     for relation, finished in rebuilt.items():
         record[relation] = {"refreshed_at_utc": finished, "data_through": data_through}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fresh.write_text(json.dumps(dict(sorted(record.items())), indent=1) + "\n")
-    os.replace(fresh, path)
+    write_aside(path, json.dumps(dict(sorted(record.items())), indent=1) + "\n")
 
 
 # The batch layer's debt: deliveries the near-real-time path took into the headline models
@@ -93,11 +98,7 @@ def add_pending(data_dir: Path, window: tuple[str, str]) -> None:
     killed half way is owed too)."""
     owed = load_pending(data_dir)
     first, last = window if owed is None else (min(owed[0], window[0]), max(owed[1], window[1]))
-    path = pending_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fresh.write_text(json.dumps([first, last]) + "\n")
-    os.replace(fresh, path)
+    write_aside(pending_path(data_dir), json.dumps([first, last]) + "\n")
 
 
 def clear_pending(data_dir: Path, covered: tuple[str, str] | None) -> None:

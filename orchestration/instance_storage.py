@@ -5,7 +5,7 @@ check result, and the planned ones at run creation: about 600 for one build) is 
 insert into the run's SQLite file and, for asset events, into the index file. Dagster's
 own `SqliteEventLogStorage` creates a SQLAlchemy engine and opens a new connection for
 every one of them, and SQLite syncs the disk on every commit: about 4 ms an event, 4 to
-7 s of every build whatever its data (measured with py-spy, see the README's *Speed*).
+7 s of every build whatever its data (measured with py-spy, see docs/speed.md).
 
 This storage keeps one engine, and one connection per thread, for each database file,
 and commits in WAL mode with `synchronous=NORMAL`: still atomic and safe against a

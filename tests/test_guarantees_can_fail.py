@@ -1,7 +1,7 @@
-"""Each guarantee of the README's table, broken on purpose: its check must fail.
+"""Each guarantee of docs/guarantees.md's table, broken on purpose: its check must fail.
 
 A check that passes on a broken platform proves nothing. For every row of the table
-(README, "What the platform guarantees"), one deliberately broken build or fixture runs
+(docs/guarantees.md), one deliberately broken build or fixture runs
 through the very check the guarantee's tests use, and the check must catch it; the same
 check on the unbroken platform passes, so what fails is the breakage, not the setup.
 

@@ -193,14 +193,17 @@ def warehouse_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(settings.warehouse_path), read_only=True)
 
 
-def with_table_metadata(events: list[Any], platform: PlatformResource) -> Iterator[Any]:
+def with_table_metadata(
+    events: list[Any],
+    platform: PlatformResource,
+    relations: dict[str, tuple[str, str, dict[str, str]]],
+) -> Iterator[Any]:
     """dbt's events, each materialization with its table's row count and column schema.
 
     dbt-duckdb holds the warehouse file for the whole dbt run, so the tables are read
     after dbt exits (the events are held until then), on a read-only connection.
     """
     settings = platform.settings()
-    relations = relations_by_unique_id()
     with warehouse_reader(settings) as con:
         for event in events:
             if isinstance(event, Output | AssetMaterialization):
@@ -354,16 +357,14 @@ def run_dbt(
             on_result=lambda _result: failpoints.reach("dbt.event"),
         )
     with timings.phase("dbt metadata"):
-        relations = {
-            uid: (schema, table) for uid, (schema, table, _) in relations_by_unique_id().items()
-        }
+        relations = relations_by_unique_id()  # read once: freshness and metadata
         record_refreshes(
             freshness_path(settings.data_dir),
-            rebuilt_relations(invocation.results, relations),
+            rebuilt_relations(invocation.results, {uid: r[:2] for uid, r in relations.items()}),
             newest_delivery(settings.lake_dir),
         )
         held = [*carried, *asset_events(context, invocation)]
-        events = list(with_table_metadata(held, platform))
+        events = list(with_table_metadata(held, platform, relations))
     yield from events
     if invocation.success and not headline:
         clear_pending(settings.data_dir, window)
