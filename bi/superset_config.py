@@ -11,6 +11,9 @@ _HOME = Path(os.environ["DONGNE_BI_HOME"])
 
 SECRET_KEY = (_HOME / "secret_key").read_text().strip()
 SQLALCHEMY_DATABASE_URI = f"sqlite:///{_HOME / 'superset.db'}"
+# Two gunicorn workers share that SQLite file, and a sign-in writes to it: on a busy machine
+# a write waited past SQLite's default 5 s and the sign-in failed back to the login page.
+SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 60}}
 
 # No result cache: every chart query opens the published analytics.duckdb anew (Superset
 # opens analytics databases without a connection pool), so a new publish shows at once.
