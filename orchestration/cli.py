@@ -23,6 +23,7 @@ from orchestration.preflight import UserError
 from orchestration.runner import build, prepare_dagster_home, prepare_dbt
 from orchestration.settings import REPO_ROOT, Settings, SettingsError, load_settings
 from orchestration.summary import print_summary
+from orchestration.window import DeliveryWindow
 
 
 def _day(text: str) -> str:
@@ -92,8 +93,17 @@ def main(argv: list[str] | None = None) -> int:
                     "(pseudonyms are not secret).",
                     file=sys.stderr,
                 )
-            window = (args.first, args.last or args.first) if args.first else None
-            return build(settings, window, verbose=args.verbose, headline=args.headline)
+            if args.last and not args.first:
+                parser.error("--to needs --from")
+            if args.first and args.last and args.last < args.first:
+                parser.error(f"--to {args.last} is before --from {args.first}")
+            window = DeliveryWindow.days(args.first, args.last) if args.first else None
+            return build(
+                settings,
+                window or DeliveryWindow.every(),
+                verbose=args.verbose,
+                headline=args.headline,
+            )
         elif args.command == "summary":
             print_summary(settings)
         elif args.command == "dagster-home":

@@ -20,41 +20,53 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.window import DBT_FROM_ENV, DBT_TO_ENV, DeliveryWindow
 
 # A test of several models runs in the step that builds the last of them (an identity
 # between an incremental model and a mart runs with the marts).
 BUILDABLE_TESTS = ["--indirect-selection", "buildable"]
-# The environment variables that name a run's delivery window (macros/delivery_window.sql).
-WINDOW_FROM, WINDOW_TO = "DONGNE_DELIVERY_FROM", "DONGNE_DELIVERY_TO"
 UNFINISHED = {"error", "fail", "skipped", "runtime error"}
 PROJECT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots")
-# Environment the parse does not depend on (and secrets that must not reach a file).
-NOT_PARSE_STATE = {
-    "DONGNE_PII_SALT",
-    "DBT_ENV_SECRET_DONGNE_HMAC_INNER",
-    "DBT_ENV_SECRET_DONGNE_HMAC_OUTER",
-    WINDOW_FROM,
-    WINDOW_TO,
-}
+# The platform's environment variables the project reads (`env_var(...)` in profiles.yml,
+# macros and models) that its parse depends on: paths, limits, engine and target. The
+# window, the salt and its pads are read too, but only when a model runs, so a new window
+# or salt never re-parses; every other DONGNE_* variable (the sensor's interval, the BI
+# address, ...) is not read by dbt at all, so `make dev` and `make run` share one parse.
+PARSE_STATE_ENV = frozenset(
+    {
+        "DONGNE_DATA_DIR",
+        "DONGNE_LAKE_DIR",
+        "DONGNE_WAREHOUSE_PATH",
+        "DONGNE_ANALYTICS_PATH",
+        "DONGNE_DUCKDB_MEMORY_LIMIT",
+        "DONGNE_DUCKDB_THREADS",
+        "DONGNE_TMP_DIR",
+        "DONGNE_ENGINE",
+        "DONGNE_DBT_TARGET",
+    }
+)
+NOT_PARSE_STATE = frozenset(
+    {
+        "DONGNE_PII_SALT",
+        "DBT_ENV_SECRET_DONGNE_HMAC_INNER",
+        "DBT_ENV_SECRET_DONGNE_HMAC_OUTER",
+        DBT_FROM_ENV,
+        DBT_TO_ENV,
+    }
+)
 
 
-def build_args(window: tuple[str, str] | None) -> list[str]:
+def build_args(window: DeliveryWindow) -> list[str]:
     """`dbt build` for a run: models, snapshots, seeds and data tests.
 
-    A full build (no window) rebuilds the incremental models (tag:daily) from scratch; a
+    A full build (every delivery) rebuilds the incremental models (tag:daily) from scratch; a
     window updates them in place (delete+insert on what its deliveries touch). Unit tests
     check the SQL, not the data: `make test` runs them, not every build.
     """
     args = ["build", *BUILDABLE_TESTS, "--exclude-resource-type", "unit_test"]
-    if window is None:
+    if window.is_every:
         args.append("--full-refresh")
     return args
-
-
-def window_env(window: tuple[str, str] | None) -> dict[str, str]:
-    """The environment that names a run's deliveries; empty values for a full build."""
-    first, last = window if window is not None else ("", "")
-    return {WINDOW_FROM: first, WINDOW_TO: last}
 
 
 def state_dir(settings: Settings) -> Path:
@@ -95,7 +107,7 @@ def parse_fingerprint(env: dict[str, str]) -> str:
                 stat = path.stat()
                 digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for key in sorted(env):
-        if key.startswith(("DONGNE_", "DBT_")) and key not in NOT_PARSE_STATE:
+        if key in PARSE_STATE_ENV or (key.startswith("DBT_") and key not in NOT_PARSE_STATE):
             digest.update(f"{key}={env[key]}".encode())
     return digest.hexdigest()
 
@@ -115,7 +127,7 @@ def prepare_parse(settings: Settings) -> bool:
     later call use the saved parse.
     """
     target = target_dir(settings)
-    env = {**os.environ, **dbt_environment(settings), **window_env(None)}
+    env = {**os.environ, **dbt_environment(settings), **DeliveryWindow.every().dbt_env()}
     fingerprint = parse_fingerprint(env)
     stamp = target / "prepared.json"
     prepared = (target / "partial_parse.msgpack").exists() and stamp.exists()

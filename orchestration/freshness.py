@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.landing.deliveries import DAY_KEY
+from orchestration.window import DeliveryWindow
 
 REBUILT_STATUSES = frozenset({"success"})
 
@@ -84,33 +85,30 @@ def pending_path(data_dir: Path) -> Path:
     return data_dir / "dbt" / "pending_batch.json"
 
 
-def load_pending(data_dir: Path) -> tuple[str, str] | None:
-    """The (first, last) deliveries the batch layer still owes, or None."""
+def load_pending(data_dir: Path) -> DeliveryWindow | None:
+    """The deliveries the batch layer still owes, or None."""
     path = pending_path(data_dir)
     if not path.exists():
         return None
-    first, last = json.loads(path.read_text())
-    return first, last
+    return DeliveryWindow.from_json(path.read_text())
 
 
-def add_pending(data_dir: Path, window: tuple[str, str]) -> None:
+def add_pending(data_dir: Path, window: DeliveryWindow) -> None:
     """Record that the near-real-time path is taking `window` in (before it starts: a run
     killed half way is owed too)."""
     owed = load_pending(data_dir)
-    first, last = window if owed is None else (min(owed[0], window[0]), max(owed[1], window[1]))
-    write_aside(pending_path(data_dir), json.dumps([first, last]) + "\n")
+    owed = window if owed is None else owed.widened(window)
+    write_aside(pending_path(data_dir), owed.to_json() + "\n")
 
 
-def clear_pending(data_dir: Path, covered: tuple[str, str] | None) -> None:
-    """A batch run over `covered` (None: every delivery) finished: what it covered is paid."""
+def clear_pending(data_dir: Path, covered: DeliveryWindow) -> None:
+    """A batch run over `covered` finished: what it covered is paid."""
     owed = load_pending(data_dir)
-    if owed is not None and (covered is None or (covered[0] <= owed[0] and owed[1] <= covered[1])):
+    if owed is not None and covered.contains(owed):
         pending_path(data_dir).unlink(missing_ok=True)
 
 
-def with_pending(window: tuple[str, str] | None, data_dir: Path) -> tuple[str, str] | None:
+def with_pending(window: DeliveryWindow, data_dir: Path) -> DeliveryWindow:
     """A batch run's window, widened to the deliveries the batch layer owes."""
     owed = load_pending(data_dir)
-    if window is None or owed is None:
-        return window
-    return min(window[0], owed[0]), max(window[1], owed[1])
+    return window if owed is None else window.widened(owed)

@@ -7,46 +7,65 @@ whose limit is 1 (see dagster.yaml): one writer at a time, whatever launched it.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 
 from orchestration import landing
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, DEV_PII_SALT, Settings
+
+SALT_ENV = "DONGNE_PII_SALT"
 
 WAREHOUSE_POOL = "warehouse"
 
 
 class PlatformResource(ConfigurableResource):
-    """The raw directory, the data directory and DuckDB's limits for landing."""
+    """The settings a run works with: the raw and data directories, DuckDB's limits for
+    landing, the engine dbt builds on and the pseudonym salt. Built from the `Settings`
+    the definitions are given (`from_settings`), never read again from the environment."""
 
     raw_dir: str
     data_dir: str
     duckdb_memory_limit: str = "3GB"
     duckdb_threads: int = 2
+    engine: str = "duckdb"
+    partitions_start: str | None = None
+    # A secret: when it came from DONGNE_PII_SALT the resource holds the variable, which
+    # the Dagster UI shows by name, never by value.
+    pii_salt: str = DEV_PII_SALT
+    pii_salt_is_default: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PlatformResource:
+        from_env = settings.pii_salt == os.environ.get(SALT_ENV)
         return cls(
             raw_dir=str(settings.raw_dir),
             data_dir=str(settings.data_dir),
             duckdb_memory_limit=settings.duckdb_memory_limit,
             duckdb_threads=settings.duckdb_threads,
+            engine=settings.engine,
+            partitions_start=settings.partitions_start,
+            pii_salt=EnvVar(SALT_ENV) if from_env else settings.pii_salt,
+            pii_salt_is_default=settings.pii_salt_is_default,
         )
 
     def settings(self) -> Settings:
-        base = load_settings()
+        salt = self.pii_salt
+        if isinstance(salt, EnvVar):  # not resolved yet: outside a run or a sensor tick
+            salt = salt.get_value() or ""
         return Settings(
             raw_dir=Path(self.raw_dir),
             data_dir=Path(self.data_dir),
-            pii_salt=base.pii_salt,
-            pii_salt_is_default=base.pii_salt_is_default,
+            pii_salt=salt,
+            pii_salt_is_default=self.pii_salt_is_default,
             duckdb_memory_limit=self.duckdb_memory_limit,
             duckdb_threads=self.duckdb_threads,
-            engine=base.engine,
+            engine=self.engine,
+            partitions_start=self.partitions_start,
         )
 
     def landing_connection(self) -> duckdb.DuckDBPyConnection:
@@ -65,11 +84,11 @@ def venv_executable(name: str) -> str:
 DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark"}
 
 
-def dbt_resource(engine: str | None = None) -> DbtCliResource:
-    """dbt for `engine` (default: DONGNE_ENGINE's): the project, and the executable a
-    Spark build runs (on DuckDB dbt runs in the build's process: dbt_invocation.py)."""
+def dbt_resource(engine: str) -> DbtCliResource:
+    """dbt for `engine`: the project, and the executable a Spark build runs (on DuckDB dbt
+    runs in the build's process: dbt_invocation.py)."""
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=venv_executable(DBT_EXECUTABLES[engine or load_settings().engine]),
+        dbt_executable=venv_executable(DBT_EXECUTABLES[engine]),
     )

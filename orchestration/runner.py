@@ -18,6 +18,9 @@ from orchestration.preflight import check_directories, process_command
 from orchestration.progress import StageDisplay, log_path, output_to_file, with_progress
 from orchestration.settings import Settings
 from orchestration.summary import print_build_summary
+from orchestration.window import DeliveryWindow
+
+EVERY_DELIVERY = DeliveryWindow.every()
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
@@ -31,7 +34,6 @@ def use_venv_tools() -> None:
 
 def prepare_dbt(settings: Settings) -> None:
     """Parse the dbt project for `settings`' data directory, unless already done."""
-    use_venv_tools()
     from orchestration.dbt_cli import prepare_parse
 
     prepare_parse(settings)
@@ -91,30 +93,25 @@ def run_build(
     settings: Settings,
     instance: DagsterInstance,
     quiet: bool = True,
-    partitions: tuple[str, str] | None = None,
+    window: DeliveryWindow = EVERY_DELIVERY,
     display: StageDisplay | None = None,
     job_name: str = "build_everything",
 ) -> ExecuteInProcessResult:
-    """Run the `build_everything` job in this process against `settings`' directories:
-    every delivery (one unpartitioned run, whatever the number of days), or the
-    `partitions` range (a single-run backfill of those days). `display`, when given,
+    """Run the `build_everything` job in this process with `settings` (their directories,
+    engine and salt): every delivery (one unpartitioned run, whatever the number of days),
+    or the deliveries of `window` (a single-run backfill of those days). `display`, when given,
     shows the run's stages as they start and end. `job_name` "refresh_headline" runs the
     near-real-time path instead (the headline marts only, then publish)."""
     with timings.phase("dbt parse check"):
         prepare_dbt(settings)
-    if not settings.pii_salt_is_default:
-        # dbt reads the salt from the environment (never from a config a UI would show):
-        # the run uses the salt of `settings`, whatever this process started with.
-        os.environ["DONGNE_PII_SALT"] = settings.pii_salt
     with timings.phase("definitions"):
         from orchestration.definitions import build_definitions
-        from orchestration.partitions import window_tags
+        from orchestration.partitions import calendar_of
 
         job = build_definitions(settings).resolve_job_def(job_name)
     if display is not None:
         job = with_progress(job, display)
-    tags = {} if partitions is None else window_tags(*partitions)
-    tags[RUN_PID_TAG] = str(os.getpid())
+    tags = {**window.run_tags(calendar_of(settings)), RUN_PID_TAG: str(os.getpid())}
     with timings.phase("run"):
         return job.execute_in_process(
             instance=instance,
@@ -127,7 +124,7 @@ def run_build(
 def run_with_display(
     settings: Settings,
     instance: DagsterInstance,
-    window: tuple[str, str] | None,
+    window: DeliveryWindow,
     log: Path,
     job_name: str,
 ) -> ExecuteInProcessResult:
@@ -140,17 +137,17 @@ def run_with_display(
 
 def build(
     settings: Settings,
-    window: tuple[str, str] | None = None,
+    window: DeliveryWindow = EVERY_DELIVERY,
     verbose: bool = False,
     headline: bool = False,
 ) -> int:
-    """Build every delivery, or only the deliveries of `window` (first, last day): one line
+    """Build every delivery, or only the deliveries of `window`: one line
     per stage while it works (or, `verbose`, the full log live), then the summary.
     `headline`: only the headline marts, as the arrival sensor's near-real-time run does."""
     job_name = "refresh_headline" if headline else "build_everything"
     check_directories(settings)
     prepare_dagster_home(settings)
-    what = "every delivery" if window is None else f"deliveries {window[0]} .. {window[1]}"
+    what = str(window)
     if headline:
         what = f"the headline marts of {what}"
     print(f"building {what} from {settings.raw_dir} into {settings.data_dir}", flush=True)
@@ -160,9 +157,7 @@ def build(
         for run_id in recover_abandoned_runs(instance):
             print(f"note: run {run_id} of a killed build was marked failed", file=sys.stderr)
         if log is None:
-            result = run_build(
-                settings, instance, quiet=False, partitions=window, job_name=job_name
-            )
+            result = run_build(settings, instance, quiet=False, window=window, job_name=job_name)
         else:
             result = run_with_display(settings, instance, window, log, job_name)
     seconds = time.perf_counter() - began
@@ -190,7 +185,7 @@ def build(
 def record_timings(
     settings: Settings,
     result: ExecuteInProcessResult,
-    window: tuple[str, str] | None,
+    window: DeliveryWindow,
     log: Path | None,
 ) -> Path:
     """Where this build's seconds went (orchestration/timings.py), beside its log."""
@@ -198,7 +193,7 @@ def record_timings(
     timings.write(
         path,
         run_id=result.run_id,
-        window=list(window) if window else None,
+        window=None if window.is_every else [window.first, window.last],
         process_seconds=round(timings.process_age(), 3),
     )
     return path

@@ -1,12 +1,13 @@
 """Sensors: new raw files start a build of their day; every run's end sends an alert.
 
-`raw_arrival` looks at the raw directory every 30 s. A delivery (a day folder of
-events, a day file of an export) that is new or has gained files since the last tick
-gets one partition run of `build_everything`: its day is landed again, the incremental
-models take in what it changed, the marts are rebuilt and the database published. So
-today's numbers move during the day, one micro-batch per arrival. A changed reference
-sheet rebuilds with the latest partition. With nothing published yet, the first tick
-builds every partition in one run.
+`raw_arrival` lists the raw directory every time the daemon looks (every 5 s; names,
+sizes and times only). A delivery (a day folder of events, a day file of an export) that
+is new or has gained files since the last tick gets a `refresh_headline` run of its day:
+landed again, the headline marts rebuilt, the database published (the near-real-time
+path). Once arrivals pause, one `build_everything` run takes in every delivery the fast
+runs owe (the batch layer). A changed reference sheet rebuilds with the newest delivery.
+With nothing published yet, the first tick builds every delivery in one run. Each run's
+deliveries travel as a `window.DeliveryWindow`, in its run tags.
 """
 
 import hashlib
@@ -24,32 +25,24 @@ from dagster import (
     RunRequest,
     RunsFilter,
     RunStatusSensorContext,
+    SensorDefinition,
     SensorEvaluationContext,
     SkipReason,
     run_failure_sensor,
     run_status_sensor,
     sensor,
 )
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from orchestration import landing
 from orchestration.freshness import load_pending
 from orchestration.notify import Alert, NotifierResource
-from orchestration.partitions import (
-    DAILY_PARTITIONS,
-    DELIVERY_FROM_TAG,
-    DELIVERY_TO_TAG,
-    window_tags,
-)
 from orchestration.resources import PlatformResource
-from orchestration.schedules import build_everything_job, refresh_headline_job
+from orchestration.schedules import BATCH_JOB, HEADLINE_JOB
 from orchestration.settings import batch_idle_seconds, sensor_interval_seconds
+from orchestration.window import Calendar, DeliveryWindow
 
-FAST_JOB, BATCH_JOB = refresh_headline_job.name, build_everything_job.name
+FAST_JOB = HEADLINE_JOB
 
 REFERENCE = "reference"
 EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
@@ -73,12 +66,15 @@ def raw_signatures(raw_dir: Path) -> dict[str, str]:
 
 
 def arrival_requests(
-    previous: dict[str, str] | None, current: dict[str, str], published: bool
+    previous: dict[str, str] | None,
+    current: dict[str, str],
+    published: bool,
+    calendar: Calendar,
 ) -> list[RunRequest]:
     """The runs that bring the published headline figures up to date with `current`
     deliveries: a `refresh_headline` run per changed delivery (the near-real-time path),
-    or, with nothing built yet, one full build."""
-    keys = set(DAILY_PARTITIONS.get_partition_keys())
+    or, with nothing built yet, one full build. `calendar` is the partition calendar the
+    code location loaded with: a day inside it is also a partition in the UI."""
     if previous is None and not published:
         # Nothing built yet: one full build, an unpartitioned run over every delivery.
         digest = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
@@ -89,27 +85,18 @@ def arrival_requests(
     deliveries = sorted(key for key in current if key != REFERENCE)
     requests = []
     for key in changed:
-        run_key = f"{key}:{current[key]}"
-        if key in keys:
-            requests.append(RunRequest(run_key=run_key, partition_key=key, job_name=FAST_JOB))
-        elif key != REFERENCE:
-            # A delivery newer than the calendar the code location loaded with: the same
-            # incremental run, named by tags until a reload makes it a partition.
-            requests.append(
-                RunRequest(run_key=run_key, tags=window_tags(key, key), job_name=FAST_JOB)
+        if key == REFERENCE and not deliveries:
+            continue
+        # A reference sheet rebuilds with the newest delivery (reference tables are landed
+        # whole by every run).
+        day = deliveries[-1] if key == REFERENCE else key
+        requests.append(
+            RunRequest(
+                run_key=f"{key}:{current[key]}",
+                tags=DeliveryWindow.days(day).run_tags(calendar),
+                job_name=FAST_JOB,
             )
-        elif deliveries:
-            # A reference sheet: rebuild with the newest delivery (reference tables are
-            # landed whole by every run).
-            newest = deliveries[-1]
-            if newest in keys:
-                requests.append(
-                    RunRequest(run_key=run_key, partition_key=newest, job_name=FAST_JOB)
-                )
-            else:
-                requests.append(
-                    RunRequest(run_key=run_key, tags=window_tags(newest, newest), job_name=FAST_JOB)
-                )
+        )
     return requests
 
 
@@ -134,13 +121,12 @@ class ArrivalCursor:
         return ArrivalCursor(value["signatures"], value["last_arrival"])
 
 
-def batch_request(owed: tuple[str, str]) -> RunRequest:
+def batch_request(owed: DeliveryWindow, calendar: Calendar) -> RunRequest:
     """One `build_everything` run over the deliveries the near-real-time path refreshed
     (freshness.load_pending): every table, equal to a full rebuild again."""
-    first, last = owed
     return RunRequest(
-        run_key=f"batch:{first}:{last}:{time.time():.0f}",
-        tags=window_tags(first, last),
+        run_key=f"batch:{owed.first}:{owed.last}:{time.time():.0f}",
+        tags=owed.run_tags(calendar),
         job_name=BATCH_JOB,
     )
 
@@ -159,52 +145,56 @@ def runs_in_flight(context: SensorEvaluationContext) -> bool:
     )
 
 
-@sensor(
-    jobs=[build_everything_job, refresh_headline_job],
-    minimum_interval_seconds=sensor_interval_seconds(),
-    default_status=DefaultSensorStatus.RUNNING,
-    description="New files in DONGNE_RAW_DIR: a `refresh_headline` run of their delivery day at "
-    "once, then, when arrivals pause, one `build_everything` run of those days.",
-)
-def raw_arrival(
-    context: SensorEvaluationContext, platform: PlatformResource
-) -> Iterator[RunRequest | SkipReason]:
-    settings = platform.settings()
-    if not settings.raw_dir.is_dir():
-        yield SkipReason(f"raw directory {settings.raw_dir} does not exist")
-        return
-    current = raw_signatures(settings.raw_dir)
-    state = ArrivalCursor.from_json(context.cursor)
-    previous = state.signatures if state else None
-    requests = arrival_requests(previous, current, settings.analytics_path.exists())
-    cursor = ArrivalCursor(current, state.last_arrival if state else 0.0)
-    owed = load_pending(settings.data_dir)
-    if requests:
-        cursor.last_arrival = time.time()
-    elif owed is not None and time.time() - cursor.last_arrival >= batch_idle_seconds():
-        if runs_in_flight(context):
-            context.update_cursor(cursor.to_json())
-            yield SkipReason("no new raw files; the batch run waits for the running ones")
+def arrival_sensor(
+    jobs: list[UnresolvedAssetJobDefinition], calendar: Calendar
+) -> SensorDefinition:
+    """The `raw_arrival` sensor of a code location whose partition calendar is `calendar`."""
+
+    @sensor(
+        name="raw_arrival",
+        jobs=jobs,
+        minimum_interval_seconds=sensor_interval_seconds(),
+        default_status=DefaultSensorStatus.RUNNING,
+        description="New files in DONGNE_RAW_DIR: a `refresh_headline` run of their delivery "
+        "day at once, then, when arrivals pause, one `build_everything` run of those days.",
+    )
+    def raw_arrival(
+        context: SensorEvaluationContext, platform: PlatformResource
+    ) -> Iterator[RunRequest | SkipReason]:
+        settings = platform.settings()
+        if not settings.raw_dir.is_dir():
+            yield SkipReason(f"raw directory {settings.raw_dir} does not exist")
             return
-        requests = [batch_request(owed)]
-    context.update_cursor(cursor.to_json())
-    if not requests:
-        yield SkipReason("no new raw files")
-        return
-    yield from requests
+        current = raw_signatures(settings.raw_dir)
+        state = ArrivalCursor.from_json(context.cursor)
+        previous = state.signatures if state else None
+        requests = arrival_requests(previous, current, settings.analytics_path.exists(), calendar)
+        cursor = ArrivalCursor(current, state.last_arrival if state else 0.0)
+        owed = load_pending(settings.data_dir)
+        if requests:
+            cursor.last_arrival = time.time()
+        elif owed is not None and time.time() - cursor.last_arrival >= batch_idle_seconds():
+            if runs_in_flight(context):
+                context.update_cursor(cursor.to_json())
+                yield SkipReason("no new raw files; the batch run waits for the running ones")
+                return
+            requests = [batch_request(owed, calendar)]
+        context.update_cursor(cursor.to_json())
+        if not requests:
+            yield SkipReason("no new raw files")
+            return
+        yield from requests
+
+    return raw_arrival
 
 
 def describe_partitions(tags: dict[str, str]) -> str:
-    if PARTITION_NAME_TAG in tags:
-        return tags[PARTITION_NAME_TAG]
-    for start, end in [
-        (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG),
-        (DELIVERY_FROM_TAG, DELIVERY_TO_TAG),
-    ]:
-        if start in tags:
-            first, last = tags[start], tags[end]
-            return first if first == last else f"{first}..{last}"
-    return "all deliveries"
+    """The deliveries a run covered, as an alert names them ("all deliveries" for a full
+    build, whatever calendar the run was started with)."""
+    window = DeliveryWindow.of_run(tags, calendar=None)
+    if window.is_every:
+        return "all deliveries"
+    return window.first if window.first == window.last else f"{window.first}..{window.last}"
 
 
 def run_alert(context: RunStatusSensorContext, status: str, notifier: NotifierResource) -> Alert:

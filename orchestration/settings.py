@@ -35,6 +35,8 @@ class Settings:
     duckdb_memory_limit: str
     duckdb_threads: int
     engine: str = "duckdb"
+    # The partition calendar's first day when it should start before the first delivery.
+    partitions_start: str | None = None
 
     @property
     def lake_dir(self) -> Path:
@@ -133,6 +135,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "3GB"),
         duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
         engine=engine,
+        partitions_start=env.get("DONGNE_PARTITIONS_START") or None,
     )
 
 

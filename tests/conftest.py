@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,9 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.runner import run_build
 from orchestration.settings import REPO_ROOT, Settings
+from orchestration.window import DeliveryWindow
+
+EVERY_DELIVERY = DeliveryWindow.every()
 
 _SESSION_DATA: list[Path] = []
 _OWN_DATA = "_DONGNE_TESTS_OWN_DATA_DIR"
@@ -110,38 +112,18 @@ def settings_for(raw_dir: Path, data_dir: Path) -> Settings:
     )
 
 
-@contextmanager
-def environment_restored() -> Iterator[None]:
-    """A build in this process sets variables for dbt (the salt, the delivery window):
-    whatever the block changes in os.environ is undone after it, so no test sees another's."""
-    saved = dict(os.environ)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-@pytest.fixture(autouse=True)
-def _each_test_leaves_the_environment_as_it_found_it() -> Iterator[None]:
-    """In-process runs set variables for dbt (the salt, the window, PATH): undone after
-    every test, whatever it ran, so tests pass alone and in any order."""
-    with environment_restored():
-        yield
-
-
 def build_platform(
     raw_dir: Path,
     data_dir: Path,
-    partitions: tuple[str, str] | None = None,
+    window: DeliveryWindow = EVERY_DELIVERY,
     job_name: str = "build_everything",
 ) -> ExecuteInProcessResult:
-    """Run the whole `build_everything` job in process (every delivery, or the
-    `partitions` range; or the near-real-time `refresh_headline` job); restores the
-    environment after."""
-    with environment_restored(), DagsterInstance.ephemeral() as instance:
+    """Run the whole `build_everything` job in process (every delivery, or the deliveries
+    of `window`; or the near-real-time `refresh_headline` job). The run leaves this
+    process's environment as it found it: its settings travel in its definitions."""
+    with DagsterInstance.ephemeral() as instance:
         return run_build(
-            settings_for(raw_dir, data_dir), instance, partitions=partitions, job_name=job_name
+            settings_for(raw_dir, data_dir), instance, window=window, job_name=job_name
         )
 
 

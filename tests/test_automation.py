@@ -21,32 +21,39 @@ from dagster import (
     build_run_status_sensor_context,
     build_schedule_context,
     build_sensor_context,
+    define_asset_job,
     job,
     op,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_START_TAG
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 from dagster._core.test_utils import create_run_for_test
 
 from orchestration import landing
 from orchestration.assets.ingest import freshness_result, volume_result
 from orchestration.freshness import add_pending
 from orchestration.notify import Alert, NotifierResource
-from orchestration.partitions import (
-    CALENDAR,
-    DAILY_PARTITIONS,
-    DELIVERY_FROM_TAG,
-    DELIVERY_TO_TAG,
-    window_from_tags,
-)
 from orchestration.resources import PlatformResource
-from orchestration.schedules import daily_build_schedule
+from orchestration.schedules import HEADLINE_JOB, build_everything_job, daily_build_schedule
 from orchestration.sensors import (
     ArrivalCursor,
     alert_on_run_success,
     arrival_requests,
-    raw_arrival,
+    arrival_sensor,
     raw_signatures,
 )
+from orchestration.window import DELIVERY_FROM_TAG, DELIVERY_TO_TAG, DeliveryWindow
+
+# The partition calendar the code location under test loaded with.
+CALENDAR = ("2026-09-01", "2026-09-30")
+raw_arrival = arrival_sensor([build_everything_job, define_asset_job(HEADLINE_JOB)], CALENDAR)
+
+
+def window_of(request: RunRequest) -> DeliveryWindow:
+    return DeliveryWindow.of_run(request.tags, CALENDAR)
+
 
 EVENT_LINE = (
     '{"event_id":"e1","event_name":"app_open","user_id":1,"device_id":"d1",'
@@ -62,8 +69,7 @@ def deliver(raw: Path, relative: str, text: str = EVENT_LINE) -> None:
 
 @pytest.fixture
 def raw_with_two_days(tmp_path: Path) -> tuple[Path, list[str]]:
-    keys = DAILY_PARTITIONS.get_partition_keys()
-    days = [keys[-3], keys[-2]]
+    days = ["2026-09-28", "2026-09-29"]
     raw = tmp_path / "raw"
     for day in days:
         deliver(raw, f"events/{day}/collector-a.jsonl")
@@ -92,13 +98,16 @@ def test_a_new_file_in_a_day_folder_requests_that_partition_only(
     raw, (_, second) = raw_with_two_days
     before = raw_signatures(raw)
     deliver(raw, f"events/{second}/collector-b.jsonl")
-    requests = arrival_requests(before, raw_signatures(raw), published=True)
-    assert [request.partition_key for request in requests] == [second]
+    requests = arrival_requests(before, raw_signatures(raw), True, CALENDAR)
+    assert [window_of(request) for request in requests] == [DeliveryWindow.days(second)]
+    # Inside the calendar: also that day's partition, for the UI.
+    assert requests[0].tags[ASSET_PARTITION_RANGE_START_TAG] == second
+    assert requests[0].tags[ASSET_PARTITION_RANGE_END_TAG] == second
     # An arrival goes the near-real-time way: the headline marts first.
     assert requests[0].job_name == "refresh_headline"
     # The run key names the delivery's new content: the same files never run twice.
     assert requests[0].run_key == f"{second}:{raw_signatures(raw)[second]}"
-    assert arrival_requests(raw_signatures(raw), raw_signatures(raw), published=True) == []
+    assert arrival_requests(raw_signatures(raw), raw_signatures(raw), True, CALENDAR) == []
 
 
 def test_a_changed_reference_sheet_rebuilds_with_the_newest_delivery(
@@ -107,8 +116,8 @@ def test_a_changed_reference_sheet_rebuilds_with_the_newest_delivery(
     raw, (_, newest) = raw_with_two_days
     before = raw_signatures(raw)
     deliver(raw, "reference/regions.csv", "region_id,city,district,neighborhood\n1,a,b,c\n")
-    (request,) = arrival_requests(before, raw_signatures(raw), published=True)
-    assert request.partition_key == newest
+    (request,) = arrival_requests(before, raw_signatures(raw), True, CALENDAR)
+    assert window_of(request) == DeliveryWindow.days(newest)
 
 
 def test_a_delivery_newer_than_the_calendar_runs_as_a_window_of_that_day(
@@ -118,10 +127,10 @@ def test_a_delivery_newer_than_the_calendar_runs_as_a_window_of_that_day(
     before = raw_signatures(raw)
     beyond = (date.fromisoformat(CALENDAR[1]) + timedelta(days=1)).isoformat()
     deliver(raw, f"events/{beyond}/collector-a.jsonl")
-    (request,) = arrival_requests(before, raw_signatures(raw), published=True)
+    (request,) = arrival_requests(before, raw_signatures(raw), True, CALENDAR)
     assert request.partition_key is None
     assert request.tags == {DELIVERY_FROM_TAG: beyond, DELIVERY_TO_TAG: beyond}
-    assert window_from_tags(request.tags) == (beyond, beyond)
+    assert window_of(request) == DeliveryWindow.days(beyond)
 
 
 def test_first_tick_builds_everything_once_unless_something_is_published(
@@ -129,12 +138,12 @@ def test_first_tick_builds_everything_once_unless_something_is_published(
 ) -> None:
     raw, _ = raw_with_two_days
     current = raw_signatures(raw)
-    (request,) = arrival_requests(None, current, published=False)
+    (request,) = arrival_requests(None, current, False, CALENDAR)
     assert request.job_name == "build_everything"
     # A full build: one unpartitioned run, not a backfill of every day.
-    assert request.partition_key is None and window_from_tags(request.tags) is None
+    assert request.partition_key is None and window_of(request).is_every
     assert ASSET_PARTITION_RANGE_START_TAG not in request.tags
-    assert arrival_requests(None, current, published=True) == []
+    assert arrival_requests(None, current, True, CALENDAR) == []
 
 
 def test_sensor_tick_requests_a_run_for_a_new_file_and_keeps_its_cursor(
@@ -154,7 +163,9 @@ def test_sensor_tick_requests_a_run_for_a_new_file_and_keeps_its_cursor(
             instance=instance, cursor=cursor, resources={"platform": platform}
         )
         requests = list(raw_arrival(next_tick))
-    assert [r.partition_key for r in requests if isinstance(r, RunRequest)] == [second]
+    assert [window_of(r) for r in requests if isinstance(r, RunRequest)] == [
+        DeliveryWindow.days(second)
+    ]
     assert json.loads(next_tick.cursor)["signatures"] == raw_signatures(raw)
 
 
@@ -188,14 +199,14 @@ def test_after_a_pause_one_batch_run_takes_in_what_the_fast_path_owes(
         # Nothing owed: nothing to do, however long the pause.
         (skipped,) = sensor_tick(raw, data, instance, last_arrival=0.0)
         assert isinstance(skipped, SkipReason)
-        add_pending(data, (first, first))
-        add_pending(data, (second, second))
+        add_pending(data, DeliveryWindow.days(first))
+        add_pending(data, DeliveryWindow.days(second))
         # Arrivals have not paused yet: the batch waits.
         (waiting,) = sensor_tick(raw, data, instance, last_arrival=time.time())
         assert isinstance(waiting, SkipReason)
         (batch,) = sensor_tick(raw, data, instance, last_arrival=time.time() - 3600)
     assert isinstance(batch, RunRequest) and batch.job_name == "build_everything"
-    assert window_from_tags(batch.tags) == (first, second)
+    assert window_of(batch) == DeliveryWindow(first, second)
 
 
 def test_the_batch_run_waits_for_the_runs_in_flight(
@@ -203,7 +214,7 @@ def test_the_batch_run_waits_for_the_runs_in_flight(
 ) -> None:
     raw, (first, _) = raw_with_two_days
     data = published_data_dir(tmp_path)
-    add_pending(data, (first, first))
+    add_pending(data, DeliveryWindow.days(first))
     with DagsterInstance.ephemeral() as instance:
         running = create_run_for_test(
             instance, job_name="refresh_headline", status=DagsterRunStatus.STARTED
@@ -322,8 +333,8 @@ def test_morning_schedule_builds_yesterday_and_today_in_korea() -> None:
     context = build_schedule_context(
         scheduled_execution_time=datetime(2026, 9, 10, 21, 0, tzinfo=UTC)
     )
-    request = daily_build_schedule(context)
-    assert window_from_tags(request.tags) == ("2026-09-10", "2026-09-11")
+    request = daily_build_schedule(CALENDAR)(context)
+    assert window_of(request) == DeliveryWindow("2026-09-10", "2026-09-11")
     assert request.run_key == "morning:2026-09-11"
 
 

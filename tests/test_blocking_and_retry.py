@@ -25,9 +25,9 @@ from dagster import (
 from orchestration import landing
 from orchestration.dbt_cli import runs_dir
 from orchestration.notify import NotifierResource
-from orchestration.partitions import range_tags
-from orchestration.runner import prepare_dbt, use_venv_tools
+from orchestration.runner import prepare_dbt
 from orchestration.sensors import alert_on_run_failure
+from orchestration.window import DeliveryWindow
 from tests.conftest import copy_build, query
 
 QUIET = {
@@ -105,7 +105,6 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     from orchestration.settings import load_settings
 
     prepare_dbt(load_settings())
-    use_venv_tools()
     published_before = file_digest(data / "analytics.duckdb")
     manifest = "select publish_id from marts.publish_manifest"
     publish_before = query(data / "analytics.duckdb", manifest)
@@ -120,7 +119,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     job = reconstructable(build_everything_from_environment)
     with instance_for_test() as instance:
         with execute_job(
-            job, instance=instance, run_config=QUIET, tags=range_tags(last_day, last_day)
+            job, instance=instance, run_config=QUIET, tags=DeliveryWindow.days(last_day).run_tags()
         ) as failed:
             assert not failed.success
             failed_run = failed.dagster_run

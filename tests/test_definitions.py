@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetKey, DagsterInstance
+import pytest
+from dagster import AssetKey, DagsterInstance, Definitions
 
-from orchestration.definitions import defs
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.definitions import build_definitions
+from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.runner import DAGSTER_YAML
-from orchestration.schedules import refresh_headline_job
-from tests.conftest import environment_restored
+from orchestration.settings import REPO_ROOT, load_settings
+from tests.conftest import settings_for
+
+
+@pytest.fixture(scope="module")
+def defs() -> Definitions:
+    """The code location as `dagster dev` loads it (its `@definitions` function)."""
+    from orchestration.definitions import defs as load
+
+    return load()
 
 
 def upstream_closure(graph, key: AssetKey) -> set[AssetKey]:
@@ -27,7 +39,7 @@ def upstream_closure(graph, key: AssetKey) -> set[AssetKey]:
     return seen
 
 
-def test_definitions_load_with_one_asset_per_raw_source() -> None:
+def test_definitions_load_with_one_asset_per_raw_source(defs: Definitions) -> None:
     graph = defs.resolve_asset_graph()
     raw = {
         key.to_user_string() for key in graph.get_all_asset_keys() if key.path[0].startswith("raw_")
@@ -50,7 +62,9 @@ def test_definitions_load_with_one_asset_per_raw_source() -> None:
     }
 
 
-def test_lineage_runs_from_raw_files_through_dbt_to_the_published_database() -> None:
+def test_lineage_runs_from_raw_files_through_dbt_to_the_published_database(
+    defs: Definitions,
+) -> None:
     graph = defs.resolve_asset_graph()
     assert (
         AssetKey(["staging", "stg_app__events"])
@@ -87,7 +101,7 @@ def writers_outside_the_pool(assets: Iterable[Any]) -> list[str]:
     ]
 
 
-def test_every_writer_of_the_lake_and_warehouse_shares_one_pool() -> None:
+def test_every_writer_of_the_lake_and_warehouse_shares_one_pool(defs: Definitions) -> None:
     assert writers_outside_the_pool(defs.assets) == []
 
 
@@ -96,10 +110,7 @@ def writers_in_the_warehouse_at_once(dagster_yaml: Path, home: Path) -> int:
     `dagster_yaml` lets into the warehouse pool at the same time (Dagster's own claim)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(dagster_yaml.read_text())
-    # As make run and make dev load it: the event log lives under $DAGSTER_HOME.
-    with environment_restored():
-        os.environ["DAGSTER_HOME"] = str(home)
-        return _claims(home)
+    return _claims(home)
 
 
 def _claims(home: Path) -> int:
@@ -113,19 +124,25 @@ def _claims(home: Path) -> int:
         return sum(claim.is_claimed for claim in claims)
 
 
-def test_one_writer_holds_the_warehouse_pool_at_a_time(tmp_path: Path) -> None:
+def test_one_writer_holds_the_warehouse_pool_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The instance of `make run` and `make dev` (orchestration/dagster.yaml) admits one
     writer to the pool while another run's writer holds it."""
+    # As make run and make dev load it: the event log lives under $DAGSTER_HOME.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     assert writers_in_the_warehouse_at_once(DAGSTER_YAML, tmp_path / "home") == 1
 
 
-def test_daily_schedule_runs_in_korea_time() -> None:
+def test_daily_schedule_runs_in_korea_time(defs: Definitions) -> None:
     schedule = defs.resolve_schedule_def("daily_build")
     assert schedule.execution_timezone == "Asia/Seoul"
     assert schedule.cron_schedule == "0 6 * * *"
 
 
-def test_dbt_tests_are_asset_checks_and_landings_have_a_blocking_conservation_check() -> None:
+def test_dbt_tests_are_asset_checks_and_landings_have_a_blocking_conservation_check(
+    defs: Definitions,
+) -> None:
     graph = defs.resolve_asset_graph()
     check_keys = graph.asset_check_keys
     names = {(key.asset_key.to_user_string(), key.name) for key in check_keys}
@@ -133,7 +150,9 @@ def test_dbt_tests_are_asset_checks_and_landings_have_a_blocking_conservation_ch
     assert any(asset == "marts/fct_sessions" and name.startswith("unique") for asset, name in names)
 
 
-def test_the_near_real_time_job_builds_the_headline_marts_and_publishes_only() -> None:
+def test_the_near_real_time_job_builds_the_headline_marts_and_publishes_only(
+    defs: Definitions,
+) -> None:
     job = defs.resolve_job_def("refresh_headline")
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert {"marts/fct_daily_active_users", "marts/fct_daily_growth_kpis"} <= selected
@@ -147,7 +166,64 @@ def test_the_near_real_time_job_builds_the_headline_marts_and_publishes_only() -
     ):
         assert later not in selected, later
     # A dbt test that reads a table the batch run rebuilds is left to the batch run.
-    checks = refresh_headline_job.selection.resolve_checks(defs.resolve_asset_graph())
+    checks = job.asset_layer.asset_graph.asset_check_keys
     names = {key.name for key in checks}
     assert "assert_sessions_cover_every_valid_event" not in names
     assert any(name.startswith("unique_fct_daily_active_users") for name in names)
+
+
+def test_the_definitions_honour_the_settings_they_are_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Directories, salt and engine come from the `Settings` passed in, never from the
+    environment read again (tests and tools build definitions for other settings)."""
+    monkeypatch.setenv("DONGNE_PII_SALT", "the-environment-salt")
+    monkeypatch.setenv("DONGNE_ENGINE", "spark")
+    given = settings_for(REPO_ROOT / "seeds", load_settings().data_dir)
+    platform = build_definitions(given).resources["platform"]
+    assert platform.settings() == given
+    assert build_definitions(given).resources["dbt"].dbt_executable.endswith("dbt")
+    # Spark's settings become Spark's, whatever the environment says.
+    monkeypatch.setenv("DONGNE_ENGINE", "duckdb")
+    on_spark = replace(given, engine="spark")
+    assert PlatformResource.from_settings(on_spark).settings() == on_spark
+
+
+def test_the_salt_from_the_environment_is_shown_by_name_never_by_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DONGNE_PII_SALT", "a-real-secret")
+    settings = load_settings()
+    platform = PlatformResource.from_settings(settings)
+    shown = platform.get_resource_definition().config_schema.default_value_as_json_str
+    assert "DONGNE_PII_SALT" in shown and "a-real-secret" not in shown  # what the UI shows
+    assert platform.settings().pii_salt == "a-real-secret"
+
+
+def test_importing_the_code_location_lists_nothing_and_parses_nothing(tmp_path: Path) -> None:
+    """The module only defines; Dagster calls `defs` to load it. The probe forbids listing
+    a directory and starting a process (dbt's parse) during the import, then shows it would
+    have caught both by loading the definitions under the same probe."""
+    probe = """
+import pathlib, subprocess, sys
+import dagster, dagster_dbt, dagster_dbt.asset_utils, duckdb, pandas, rich  # imports of theirs
+def forbidden(*args, **kwargs):
+    raise AssertionError("computed at import")
+pathlib.Path.glob = pathlib.Path.iterdir = subprocess.run = subprocess.Popen = forbidden
+import orchestration.definitions as code_location
+print("imported")
+try:
+    code_location.defs()
+except AssertionError:
+    print("loading lists or parses")
+"""
+    env = {
+        **os.environ,
+        "DONGNE_RAW_DIR": str(REPO_ROOT / "seeds"),
+        "DONGNE_DATA_DIR": str(tmp_path / "data"),  # no parse there yet
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.stdout.split() == ["imported", "loading", "lists", "or", "parses"], done.stderr
+    assert not (tmp_path / "data").exists()

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from dagster import ExecuteInProcessResult
+from dagster import AssetKey, ExecuteInProcessResult
 
 from tests import oracle
 from tests.conftest import query, settings_for
@@ -253,9 +253,10 @@ def test_materializations_show_row_counts_schemas_previews_and_charts(
 
 
 def test_every_dbt_asset_links_to_its_page_in_the_docs_site() -> None:
-    from orchestration.assets.transform import dongne_dbt_models
+    from orchestration.definitions import defs
 
-    specs = list(dongne_dbt_models.specs)
+    dbt_models = defs().get_assets_def(AssetKey(["marts", "fct_daily_active_users"]))
+    specs = list(dbt_models.specs)
     links = {spec.key.to_user_string(): spec.metadata["dbt_docs"].value for spec in specs}
     assert links["marts/fct_daily_active_users"].endswith(
         "/#!/model/model.dongne.fct_daily_active_users"

@@ -39,10 +39,10 @@ from orchestration import cli, failpoints, landing
 from orchestration.assets import publish
 from orchestration.assets.ingest import conservation_result
 from orchestration.dbt_cli import dbt_environment, dbt_executable
-from orchestration.definitions import defs
 from orchestration.landing import events, tables
 from orchestration.runner import DAGSTER_YAML
 from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.window import DeliveryWindow
 from tests import oracle
 from tests.conftest import copy_build, lake_rows_by_file, query, settings_for, tree_digest
 from tests.test_definitions import writers_in_the_warehouse_at_once, writers_outside_the_pool
@@ -161,7 +161,7 @@ def lake_after_a_kill_and_a_one_day_run(
     with monkeypatch.context() as patched:
         if not recover:
             patched.setattr(events, "recover_interrupted_swaps", lambda lake_dir: None)
-        landing.land_events(raw, lake, landing.connect(), deliveries=[newest])
+        landing.land_events(raw, lake, landing.connect(), window=DeliveryWindow.days(newest))
     return lake_rows_by_file(lake, ("events",))
 
 
@@ -245,8 +245,11 @@ def test_a_writer_outside_the_pool_is_named() -> None:
     def rogue_mart() -> None:
         """Writes the warehouse, but was declared without the pool."""
 
-    assert writers_outside_the_pool(defs.assets) == []
-    assert writers_outside_the_pool([*defs.assets, rogue_mart]) == ["rogue_mart"]
+    from orchestration.definitions import defs
+
+    assets = list(defs().assets or [])
+    assert writers_outside_the_pool(assets) == []
+    assert writers_outside_the_pool([*assets, rogue_mart]) == ["rogue_mart"]
 
 
 # -- Idempotent -----------------------------------------------------------------------

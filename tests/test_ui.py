@@ -32,8 +32,8 @@ from dagster import ExecuteInProcessResult
 
 from orchestration.clock import KST
 from orchestration.dbt_cli import dbt_environment
-from orchestration.partitions import window_from_tags
 from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration.window import DeliveryWindow
 from tests.browser import chromium, free_port, playwright_api, stop, wait_for
 from tests.conftest import artifacts_dir, copy_build, query, settings_for
 
@@ -243,7 +243,7 @@ def test_a_file_dropped_in_the_raw_directory_updates_todays_marts_by_itself(
     run = wait_for("the sensor's run to succeed", sensor_run, timeout=600, every=5)
     # Today is newer than the calendar `dagster dev` loaded (the sample's last delivery):
     # the same one-day run, named by its window until a reload makes it a partition.
-    assert window_from_tags(run["tags"]) == (folder, folder)
+    assert DeliveryWindow.of_run(run["tags"], None) == DeliveryWindow.days(folder)
     today = datetime.now(KST).date()
     (dau,) = query(
         dagster_ui.data / "analytics.duckdb",

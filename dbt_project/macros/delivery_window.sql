@@ -3,14 +3,15 @@
     partitions land. Dagster names the window in the environment
     (DONGNE_DELIVERY_FROM / DONGNE_DELIVERY_TO), not in --vars: vars are part of what
     dbt's partial parsing compares, so a new window each run would re-parse the whole
-    project every time. By hand: `--vars '{delivery_from: 2026-09-01, delivery_to:
-    2026-09-03}'`. Without a window (a full build) every delivery is in it, so an
-    incremental run recomputes everything in place.
+    project every time (orchestration/window.py writes them). By hand:
+    `DONGNE_DELIVERY_FROM=2026-09-01 DONGNE_DELIVERY_TO=2026-09-03 dbt build ...`.
+    Without a window (a full build) every delivery is in it, so an incremental run
+    recomputes everything in place.
 #}
 
 {% macro in_delivery_window(column) -%}
-    {%- set first = var('delivery_from', env_var('DONGNE_DELIVERY_FROM', '')) or none -%}
-    {%- set last = var('delivery_to', env_var('DONGNE_DELIVERY_TO', '')) or none -%}
+    {%- set first = env_var('DONGNE_DELIVERY_FROM', '') or none -%}
+    {%- set last = env_var('DONGNE_DELIVERY_TO', '') or none -%}
     {%- if first is none or last is none -%}
         1 = 1
     {%- else -%}

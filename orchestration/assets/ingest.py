@@ -27,8 +27,9 @@ from dagster._core.storage.tags import SCHEDULE_NAME_TAG, SENSOR_NAME_TAG
 from orchestration import landing
 from orchestration.clock import today_kst
 from orchestration.landing.deliveries import DAY_KEY
-from orchestration.partitions import DAILY_PARTITIONS, deliveries_in, window_of
+from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
+from orchestration.window import DeliveryWindow
 
 # `backfill_policy` is marked beta in Dagster 1.13: chosen deliberately (a backfill of any
 # range is one run), so its warning would only be noise in every run and every test.
@@ -103,7 +104,7 @@ def conservation_result(report: landing.LandingReport) -> AssetCheckResult:
     )
 
 
-Landing = Callable[[PlatformResource, tuple[str, str] | None], landing.LandingReport]
+Landing = Callable[[PlatformResource, DeliveryWindow], landing.LandingReport]
 
 
 def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> AssetCheckResult:
@@ -235,7 +236,8 @@ def build_ingest_asset(
     )
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
         # No partition: a full build of every delivery (see partitions.window_of).
-        window = window_of(context) if partitions_def else None
+        settings = platform.settings()
+        window = window_of(context, settings) if partitions_def else DeliveryWindow.every()
         report = land(platform, window)
         if report.rows_quarantined:
             reasons = ", ".join(
@@ -244,7 +246,7 @@ def build_ingest_asset(
             context.log.warning(f"{source}: {report.rows_quarantined} rows quarantined ({reasons})")
         checks = [conservation_result(report)]
         if partitions_def:
-            counts = landing.delivery_row_counts(platform.settings().lake_dir, source)
+            counts = landing.delivery_row_counts(settings.lake_dir, source)
             judged = any(tag in context.run.tags for tag in AUTOMATION_TAGS)
             checks += [volume_result(report, counts), freshness_result(counts, judged)]
             for check in checks[1:]:
@@ -255,60 +257,49 @@ def build_ingest_asset(
     return _ingest
 
 
-def _land_events(
-    platform: PlatformResource, window: tuple[str, str] | None
-) -> landing.LandingReport:
+def _land_events(platform: PlatformResource, window: DeliveryWindow) -> landing.LandingReport:
     settings = platform.settings()
     with platform.landing_connection() as con:  # closed at once: its memory goes back
-        return landing.land_events(
-            settings.raw_dir,
-            settings.lake_dir,
-            con,
-            deliveries=deliveries_in(settings.raw_dir, "events", window),
-        )
+        return landing.land_events(settings.raw_dir, settings.lake_dir, con, window=window)
 
 
 def _land_table_with(spec: landing.TableSpec) -> Landing:
-    def _land(platform: PlatformResource, window: tuple[str, str] | None) -> landing.LandingReport:
+    def _land(platform: PlatformResource, window: DeliveryWindow) -> landing.LandingReport:
         settings = platform.settings()
-        deliveries = deliveries_in(settings.raw_dir, spec.source, window)
         with platform.landing_connection() as con:
-            return landing.land_table(
-                spec,
-                settings.raw_dir,
-                settings.lake_dir,
-                con,
-                deliveries=deliveries if spec.partitioned else None,
-            )
+            return landing.land_table(spec, settings.raw_dir, settings.lake_dir, con, window=window)
 
     return _land
 
 
-ingest_assets: list[AssetsDefinition] = [
-    build_ingest_asset(
-        "events",
-        "App event log (events/YYYY-MM-DD/*.jsonl[.gz]) landed as Parquet: one folder per "
-        "delivery day (the partition), partitioned inside by KST event date; every delivered "
-        "copy kept (de-duplicated in dbt).",
-        _land_events,
-        DAILY_PARTITIONS,
-    ),
-    *[
+def build_ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
+    """One landing asset per source: the dated ones partitioned by delivery day."""
+    return [
         build_ingest_asset(
-            spec.source,
-            f"Production export `{spec.source}` (db/{spec.source}/YYYY-MM-DD.csv[.gz]): every "
-            "valid version with its file and line, one lake folder per day file (the partition).",
-            _land_table_with(spec),
-            DAILY_PARTITIONS,
-        )
-        for spec in landing.DB_TABLES.values()
-    ],
-    *[
-        build_ingest_asset(
-            spec.source,
-            f"Reference sheet `reference/{spec.source}.csv`, kept by the business.",
-            _land_table_with(spec),
-        )
-        for spec in landing.REFERENCE_TABLES.values()
-    ],
-]
+            "events",
+            "App event log (events/YYYY-MM-DD/*.jsonl[.gz]) landed as Parquet: one folder per "
+            "delivery day (the partition), partitioned inside by KST event date; every "
+            "delivered copy kept (de-duplicated in dbt).",
+            _land_events,
+            partitions,
+        ),
+        *[
+            build_ingest_asset(
+                spec.source,
+                f"Production export `{spec.source}` (db/{spec.source}/YYYY-MM-DD.csv[.gz]): "
+                "every valid version with its file and line, one lake folder per day file (the "
+                "partition).",
+                _land_table_with(spec),
+                partitions,
+            )
+            for spec in landing.DB_TABLES.values()
+        ],
+        *[
+            build_ingest_asset(
+                spec.source,
+                f"Reference sheet `reference/{spec.source}.csv`, kept by the business.",
+                _land_table_with(spec),
+            )
+            for spec in landing.REFERENCE_TABLES.values()
+        ],
+    ]

@@ -13,15 +13,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from orchestration import failpoints
-from orchestration.assets.transform import DBT_PROJECT, dongne_dbt_models
+from orchestration.dbt_cli import target_dir
 from orchestration.freshness import freshness_path, load_freshness
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.settings import dashboards_url
+from orchestration.settings import Settings, dashboards_url
 from orchestration.spark_warehouse import attach_spark_warehouse
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
@@ -202,28 +208,34 @@ def publish_analytics_db(
     return PublishReport(publish_id=publish_id, path=target, row_counts=row_counts)
 
 
-PUBLISHED_MODEL_KEYS = [
-    spec.key for spec in dongne_dbt_models.specs if spec.group_name in PUBLISHED_SCHEMAS
-]
+def build_analytics_db(dbt_models: AssetsDefinition) -> AssetsDefinition:
+    """The publish asset, downstream of the dbt models of the published schemas."""
+
+    @asset(
+        name="analytics_db",
+        group_name="publish",
+        kinds={"duckdb"},
+        owners=["team:data-platform"],
+        deps=[spec.key for spec in dbt_models.specs if spec.group_name in PUBLISHED_SCHEMAS],
+        pool=WAREHOUSE_POOL,
+        description="The read-only analytics database (marts and ml schemas, no personal "
+        "data), published atomically to <DONGNE_DATA_DIR>/analytics.duckdb. Its dashboards: "
+        "`make bi` (Superset on http://127.0.0.1:8088).",
+    )
+    def analytics_db(
+        context: AssetExecutionContext, platform: PlatformResource
+    ) -> MaterializeResult:
+        return publish_step(context, platform.settings())
+
+    return analytics_db
 
 
-@asset(
-    name="analytics_db",
-    group_name="publish",
-    kinds={"duckdb"},
-    owners=["team:data-platform"],
-    deps=PUBLISHED_MODEL_KEYS,
-    pool=WAREHOUSE_POOL,
-    description="The read-only analytics database (marts and ml schemas, no personal data), "
-    "published atomically to <DONGNE_DATA_DIR>/analytics.duckdb. Its dashboards: `make bi` "
-    "(Superset on http://127.0.0.1:8088).",
-)
-def analytics_db(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
-    settings = platform.settings()
+def publish_step(context: AssetExecutionContext, settings: Settings) -> MaterializeResult:
+    """Publish the warehouse and describe what was published (the asset's metadata)."""
     report = publish_analytics_db(
         settings.warehouse_location,
         settings.analytics_path,
-        DBT_PROJECT.manifest_path,
+        target_dir(settings) / "manifest.json",
         load_freshness(freshness_path(settings.data_dir)),
     )
     table = "\n".join(

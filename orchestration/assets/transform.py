@@ -1,7 +1,6 @@
 """dbt models as Dagster assets: staging -> intermediate -> marts / ml."""
 
 import graphlib
-import json
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    AssetsDefinition,
     Backoff,
     Failure,
     MetadataValue,
@@ -47,7 +47,6 @@ from orchestration.dbt_cli import (
     runs_dir,
     target_dir,
     unfinished_nodes,
-    window_env,
 )
 from orchestration.dbt_invocation import DbtInvocation, invoke_dbt
 from orchestration.freshness import (
@@ -62,24 +61,22 @@ from orchestration.freshness import (
 from orchestration.observability import docs_url, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.spark_warehouse import attach_spark_warehouse
-
-# The asset graph comes from the parse the runs use (dbt_cli.prepare_parse): `make` prepares
-# it, and it is prepared here when missing or stale (the project or environment changed),
-# so `dagster dev` picks up edited models on a reload.
-_SETTINGS = load_settings()
-prepare_parse(_SETTINGS)
-DBT_PROJECT = DbtProject(
-    project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target_dir(_SETTINGS)
-)
 
 LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
 # The near-real-time path's dbt selection (schedules.refresh_headline_job): the marts tagged
 # `headline` and every model they are built from.
 HEADLINE_SELECT = "+tag:headline"
 HEADLINE_JOB = "refresh_headline"
-EVERY_DELIVERY = ("0001-01-01", "9999-12-31")
+DBT_ASSETS_NAME = "dongne_dbt_models"
+
+
+def dbt_project(settings: Settings) -> DbtProject:
+    """The dbt project as parsed for `settings` (dbt_cli.prepare_parse)."""
+    return DbtProject(
+        project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=target_dir(settings)
+    )
 
 
 class DongneTranslator(DagsterDbtTranslator):
@@ -124,9 +121,10 @@ DBT_RETRY = RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL)
 RELATION_TYPES = frozenset({"model", "snapshot", "seed"})
 
 
-def manifest_relations() -> tuple[dict[str, Any], dict[str, list[str]]]:
+def manifest_relations(
+    manifest: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The manifest's relation nodes by unique id, and its parent map."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     nodes = {
         unique_id: node
         for unique_id, node in manifest["nodes"].items()
@@ -135,9 +133,9 @@ def manifest_relations() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return nodes, manifest["parent_map"]
 
 
-def headline_models() -> set[str]:
+def headline_models(manifest: Mapping[str, Any]) -> set[str]:
     """The unique ids of the models tagged `headline` and of every relation above them."""
-    nodes, parent_map = manifest_relations()
+    nodes, parent_map = manifest_relations(manifest)
     found: set[str] = set()
     stack = [uid for uid, node in nodes.items() if "headline" in (node.get("tags") or [])]
     while stack:
@@ -148,27 +146,29 @@ def headline_models() -> set[str]:
     return found
 
 
-def checks_beyond_headline() -> list[AssetCheckKey]:
+def checks_beyond_headline(dbt_models: AssetsDefinition) -> list[AssetCheckKey]:
     """The dbt tests (as asset checks) that read a relation outside the headline path: the
     near-real-time run leaves them to the batch run (a test comparing sessions with events
     would compare fresh events with the last batch's sessions)."""
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    inside = headline_models()
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    inside = headline_models(manifest)
     beyond = []
     for unique_id, node in manifest["nodes"].items():
         if node["resource_type"] != "test":
             continue
         parents = {uid for uid in node["depends_on"]["nodes"] if not uid.startswith("source.")}
         if parents & inside and not parents <= inside:
-            key = get_asset_check_key_for_test(manifest, TRANSLATOR, unique_id, DBT_PROJECT)
+            key = get_asset_check_key_for_test(manifest, translator, unique_id, project)
             if key is not None:
                 beyond.append(key)
     return beyond
 
 
-def relations_by_unique_id() -> dict[str, tuple[str, str, dict[str, str]]]:
+def relations_by_unique_id(
+    manifest: Mapping[str, Any],
+) -> dict[str, tuple[str, str, dict[str, str]]]:
     """(schema, table, column descriptions) of every model, snapshot and seed."""
-    nodes, _ = manifest_relations()
+    nodes, _ = manifest_relations(manifest)
     return {
         unique_id: (
             node["schema"],
@@ -237,9 +237,9 @@ def previous_attempt(
     return None
 
 
-def unique_ids_in_build_order() -> dict[AssetKey, str]:
+def unique_ids_in_build_order(manifest: Mapping[str, Any]) -> dict[AssetKey, str]:
     """Asset key -> unique id of every model, snapshot and seed, parents before children."""
-    nodes, parent_map = manifest_relations()
+    nodes, parent_map = manifest_relations(manifest)
     order = graphlib.TopologicalSorter(parent_map).static_order()
     return {
         TRANSLATOR.get_asset_key(nodes[unique_id]): unique_id
@@ -249,14 +249,17 @@ def unique_ids_in_build_order() -> dict[AssetKey, str]:
 
 
 def carried_over(
-    context: AssetExecutionContext, retried: set[str], previous: Path
+    context: AssetExecutionContext,
+    manifest: Mapping[str, Any],
+    retried: set[str],
+    previous: Path,
 ) -> Iterator[Output[None]]:
     """Outputs for this step's models that `dbt retry` does not run because an earlier run
     built them: without them Dagster would skip everything downstream of the step (an
     output not yielded reads as an asset not built). They are marked as not rebuilt and
     come first, parents before children: whatever dbt retries is downstream of them."""
     selected = context.selected_asset_keys
-    for key, unique_id in unique_ids_in_build_order().items():
+    for key, unique_id in unique_ids_in_build_order(manifest).items():
         if key not in selected or unique_id in retried:
             continue
         yield Output(
@@ -315,16 +318,18 @@ def run_dbt(
     runs in this process; on Spark in `dongne-dbt-spark` (orchestration/dbt_invocation.py).
     """
     settings = platform.settings()
+    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     headline = context.run.job_name == HEADLINE_JOB
-    window = window_of(context)
+    window = window_of(context, settings)
     if headline:
         # Owed to the batch layer (a headline run of every delivery owes every delivery).
-        add_pending(settings.data_dir, window or EVERY_DELIVERY)
-    elif not headline:
-        window = with_pending(window, settings.data_dir)
-        if window != window_of(context):
-            context.log.info(f"dbt: window widened to {window} (deliveries the batch owed)")
-    env = {**dbt_environment(settings), **window_env(window)}
+        add_pending(settings.data_dir, window)
+    else:
+        widened = with_pending(window, settings.data_dir)
+        if widened != window:
+            context.log.info(f"dbt: window widened to {widened} (deliveries the batch owed)")
+        window = widened
+    env = {**dbt_environment(settings), **window.dbt_env()}
     if prepare_parse(settings):
         context.log.info("dbt: parsed the project for this data directory and environment")
     prune_old_attempts(settings)
@@ -342,7 +347,7 @@ def run_dbt(
         )
         args = ["retry"]
         if from_parent_run:
-            carried = carried_over(context, set(unfinished_nodes(previous)), previous)
+            carried = carried_over(context, manifest, set(unfinished_nodes(previous)), previous)
     else:
         args = [*build_args(window), *selection_args(context)]
     executable = None if settings.engine == "duckdb" else dbt.dbt_executable
@@ -357,7 +362,7 @@ def run_dbt(
             on_result=lambda _result: failpoints.reach("dbt.event"),
         )
     with timings.phase("dbt metadata"):
-        relations = relations_by_unique_id()  # read once: freshness and metadata
+        relations = relations_by_unique_id(manifest)  # read once: freshness and metadata
         record_refreshes(
             freshness_path(settings.data_dir),
             rebuilt_relations(invocation.results, {uid: r[:2] for uid, r in relations.items()}),
@@ -387,15 +392,27 @@ def run_dbt(
 # range, or every delivery in a full build), read from the run's tags, and a partitioned
 # dbt asset downstream of partitioned landings could not run in the unpartitioned full
 # build, whose cost must not grow with the number of days.
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=TRANSLATOR,
-    pool=WAREHOUSE_POOL,
-    retry_policy=DBT_RETRY,
-    name="dongne_dbt_models",
-)
-def dongne_dbt_models(
-    context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
-) -> Iterator[Any]:
-    yield from run_dbt(context, dbt, platform)
+def build_dbt_models(settings: Settings) -> AssetsDefinition:
+    """The dbt models, snapshots, seeds and tests as Dagster assets and checks.
+
+    The asset graph comes from the parse the runs use (dbt_cli.prepare_parse): `make`
+    prepares it, and it is prepared here when missing or stale (the project or the
+    environment changed), so `dagster dev` picks up edited models on a reload.
+    """
+    prepare_parse(settings)
+    project = dbt_project(settings)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=TRANSLATOR,
+        pool=WAREHOUSE_POOL,
+        retry_policy=DBT_RETRY,
+        name=DBT_ASSETS_NAME,
+    )
+    def dongne_dbt_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
+    ) -> Iterator[Any]:
+        yield from run_dbt(context, dbt, platform)
+
+    return dongne_dbt_models

@@ -9,10 +9,10 @@ no delivery (""). Nothing here opens a file.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from pathlib import Path
 
 from orchestration.landing.specs import DB_TABLES
+from orchestration.window import DeliveryWindow
 
 DAY_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -48,15 +48,15 @@ def delivery_key(relative: str) -> str:
 
 
 def group_by_delivery(
-    files: list[Path], raw_dir: Path, deliveries: Collection[str] | None
+    files: list[Path], raw_dir: Path, window: DeliveryWindow
 ) -> dict[str, list[Path]]:
-    """The files of each wanted delivery (all deliveries present when `deliveries` is None)."""
+    """The files of each delivery present in `raw_dir` that `window` covers, by delivery."""
     grouped: dict[str, list[Path]] = {}
     for path in files:
-        grouped.setdefault(delivery_key(path.relative_to(raw_dir).as_posix()), []).append(path)
-    if deliveries is None:
-        return dict(sorted(grouped.items()))
-    return {key: grouped.get(key, []) for key in sorted(set(deliveries))}
+        key = delivery_key(path.relative_to(raw_dir).as_posix())
+        if window.covers(key):
+            grouped.setdefault(key, []).append(path)
+    return dict(sorted(grouped.items()))
 
 
 def source_files(raw_dir: Path, source: str) -> list[Path]:
@@ -72,7 +72,7 @@ def source_files(raw_dir: Path, source: str) -> list[Path]:
 
 def list_deliveries(raw_dir: Path, source: str) -> list[str]:
     """Every delivery of a partitioned source present in the raw directory."""
-    return sorted(set(group_by_delivery(source_files(raw_dir, source), raw_dir, None)))
+    return list(group_by_delivery(source_files(raw_dir, source), raw_dir, DeliveryWindow.every()))
 
 
 def delivery_days(raw_dir: Path) -> list[str]:

@@ -14,7 +14,6 @@ delivery (the raw day folder), every valid line kept with its file and line numb
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -38,9 +37,12 @@ from orchestration.landing.swap import (
     swap_in_partitions,
     write_schema,
 )
+from orchestration.window import DeliveryWindow
 
 JSON_WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 BLANK = "' ' || chr(9) || chr(13)"
+
+EVERY_DELIVERY = DeliveryWindow.every()
 
 
 def _field(name: str) -> str:
@@ -179,9 +181,9 @@ def land_events(
     raw_dir: Path,
     lake_dir: Path,
     con: duckdb.DuckDBPyConnection,
-    deliveries: Collection[str] | None = None,
+    window: DeliveryWindow = EVERY_DELIVERY,
 ) -> LandingReport:
-    """Land the event log: every delivery folder, or only `deliveries` (e.g. today's).
+    """Land the event log: every delivery folder, or only those `window` covers (e.g. today's).
 
     All files are read in one query; each delivery becomes one lake folder, partitioned
     inside by KST event date. Landing every delivery also drops lake folders whose raw
@@ -189,7 +191,7 @@ def land_events(
     """
     recover_interrupted_swaps(lake_dir)
     report = LandingReport(source="events")
-    grouped = group_by_delivery(event_files(raw_dir), raw_dir, deliveries)
+    grouped = group_by_delivery(event_files(raw_dir), raw_dir, window)
     files = [
         (path.relative_to(raw_dir).as_posix(), path) for paths in grouped.values() for path in paths
     ]
@@ -232,7 +234,7 @@ def land_events(
         ).fetchall()
     ]
     _write_lake(con, lake_dir, list(grouped))
-    if deliveries is None:
+    if window.is_every:
         drop_stale(lake_dir / "events", set(grouped))
         drop_stale(lake_dir / "quarantine" / "events", set(grouped))
     report.deliveries = list(grouped)

@@ -23,7 +23,6 @@ import csv
 import gzip
 import io
 import zlib
-from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -47,6 +46,7 @@ from orchestration.landing.swap import (
     swap_in_partitions,
     write_schema,
 )
+from orchestration.window import DeliveryWindow
 
 # What DuckDB's CSV reader reports for a record it cannot read -> the quarantine reason.
 READER_REASONS = {
@@ -58,6 +58,8 @@ READER_REASONS = {
     "INVALID STATE": "malformed_csv_row",
     "CAST": "malformed_csv_row",
 }
+
+EVERY_DELIVERY = DeliveryWindow.every()
 
 
 def read_header(data: bytes) -> list[str]:
@@ -191,17 +193,17 @@ def land_table(
     raw_dir: Path,
     lake_dir: Path,
     con: duckdb.DuckDBPyConnection,
-    deliveries: Collection[str] | None = None,
+    window: DeliveryWindow = EVERY_DELIVERY,
 ) -> LandingReport:
     """Land one CSV source, keeping each valid version with its file and line.
 
-    A database export lands one folder per day file (all days, or only `deliveries`);
+    A database export lands one folder per day file (all days, or only those `window` covers);
     a reference sheet is replaced whole.
     """
     recover_interrupted_swaps(lake_dir)
     report = LandingReport(source=spec.source)
     if spec.partitioned:
-        grouped = group_by_delivery(source_files(raw_dir, spec.source), raw_dir, deliveries)
+        grouped = group_by_delivery(source_files(raw_dir, spec.source), raw_dir, window)
     else:
         grouped = {"": raw_files(raw_dir, spec.raw_glob)}
     files = [
@@ -228,7 +230,7 @@ def land_table(
         copy_to_folder(con, rejected, rejected_written, partition_by="_delivery", keep=False)
         swap_in_partitions(lake_dir, written, "_delivery", base, list(grouped))
         swap_in_partitions(lake_dir, rejected_written, "_delivery", quarantine, list(grouped))
-        if deliveries is None:
+        if window.is_every:
             drop_stale(base, set(grouped))
             drop_stale(quarantine, set(grouped))
         report.deliveries = list(grouped)
