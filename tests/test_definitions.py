@@ -110,7 +110,10 @@ def writers_in_the_warehouse_at_once(dagster_yaml: Path, home: Path) -> int:
     `dagster_yaml` lets into the warehouse pool at the same time (Dagster's own claim)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(dagster_yaml.read_text())
-    return _claims(home)
+    with pytest.MonkeyPatch.context() as patched:
+        # As make run and make dev load it: the event log lives under $DAGSTER_HOME.
+        patched.setenv("DAGSTER_HOME", str(home))
+        return _claims(home)
 
 
 def _claims(home: Path) -> int:
@@ -124,13 +127,9 @@ def _claims(home: Path) -> int:
         return sum(claim.is_claimed for claim in claims)
 
 
-def test_one_writer_holds_the_warehouse_pool_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_writer_holds_the_warehouse_pool_at_a_time(tmp_path: Path) -> None:
     """The instance of `make run` and `make dev` (orchestration/dagster.yaml) admits one
     writer to the pool while another run's writer holds it."""
-    # As make run and make dev load it: the event log lives under $DAGSTER_HOME.
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     assert writers_in_the_warehouse_at_once(DAGSTER_YAML, tmp_path / "home") == 1
 
 
