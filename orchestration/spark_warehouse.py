@@ -42,13 +42,10 @@ def spark_tables(warehouse_dir: Path) -> list[tuple[str, str, Path]]:
 
 
 def attach_spark_warehouse(
-    con: duckdb.DuckDBPyConnection,
-    warehouse_dir: Path,
-    alias: str = "warehouse",
-    manifest: Path | None = None,
+    con: duckdb.DuckDBPyConnection, warehouse_dir: Path, alias: str = "warehouse"
 ) -> int:
-    """Attach Spark's tables under `alias` as views over their Parquet files, described
-    from dbt's manifest when given; returns how many tables there are."""
+    """Attach Spark's tables under `alias` as views over their Parquet files; returns how
+    many tables there are."""
     con.execute(f"attach ':memory:' as {alias}")
     tables = spark_tables(warehouse_dir)
     for schema in sorted({schema for schema, _, _ in tables}):
@@ -59,15 +56,19 @@ def attach_spark_warehouse(
             f'create view {alias}."{schema}"."{table}" as '
             f"select * from read_parquet('{files}', hive_partitioning = true)"
         )
-    if manifest is not None and manifest.exists():
-        describe(con, alias, {(schema, table) for schema, table, _ in tables}, manifest)
     return len(tables)
 
 
 def describe(
-    con: duckdb.DuckDBPyConnection, alias: str, tables: set[tuple[str, str]], manifest: Path
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    tables: set[tuple[str, str]],
+    manifest: Path,
+    kind: str = "table",
 ) -> None:
-    """Comments on the views and their columns: the models' descriptions in dbt's yml."""
+    """Comments on the tables (or views) and their columns in catalog `alias`: the models'
+    descriptions in dbt's yml, read from its `manifest`. The published database gets its
+    descriptions this way on every engine (dbt does not write them into the warehouse)."""
     nodes = json.loads(manifest.read_text())["nodes"].values()
     for node in nodes:
         key = (node.get("schema"), node.get("alias") or node.get("name"))
@@ -75,7 +76,7 @@ def describe(
             continue
         relation = f'{alias}."{key[0]}"."{key[1]}"'
         if node.get("description"):
-            con.execute(f"comment on view {relation} is '{sql_text(node['description'])}'")
+            con.execute(f"comment on {kind} {relation} is '{sql_text(node['description'])}'")
         present = {
             name
             for (name,) in con.execute(

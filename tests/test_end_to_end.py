@@ -265,3 +265,25 @@ def test_every_dbt_asset_links_to_its_page_in_the_docs_site() -> None:
         "/#!/model/model.dongne.int_events_dated"
     )
     assert len(links) == len(specs)
+
+
+def test_published_tables_carry_the_models_descriptions(
+    sample_build: tuple[Path, ExecuteInProcessResult],
+) -> None:
+    """Every published table and column is described (from the models' yml, by the publish
+    step), so an analyst reads what a column means where they query it."""
+    data_dir, _ = sample_build
+    undescribed = query(
+        data_dir / "analytics.duckdb",
+        """
+        select table_name || '.' || column_name from duckdb_columns()
+        where schema_name in ('marts', 'ml') and table_name not like 'publish_%'
+            and (comment is null or comment = '')
+        """,
+    )
+    tables = query(
+        data_dir / "analytics.duckdb",
+        "select table_name from duckdb_tables() where schema_name in ('marts', 'ml') "
+        "and (comment is null or comment = '')",
+    )
+    assert undescribed == [] and tables == []

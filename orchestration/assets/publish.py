@@ -28,7 +28,7 @@ from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import Settings, dashboards_url
-from orchestration.spark_warehouse import attach_spark_warehouse
+from orchestration.spark_warehouse import attach_spark_warehouse, describe
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
@@ -109,8 +109,9 @@ def publish_analytics_db(
 ) -> PublishReport:
     """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in.
 
-    `warehouse` is warehouse.duckdb, or on Spark its warehouse folder of Parquet tables
-    (described from dbt's `manifest`): the published file is the same either way.
+    `warehouse` is warehouse.duckdb, or on Spark its warehouse folder of Parquet tables:
+    the published file is the same either way. Tables and columns are described from dbt's
+    `manifest` (the models' yml).
     `freshness` (orchestration/freshness.py) says when each table was last rebuilt and the
     newest delivery it includes: `marts.publish_tables` carries both.
     """
@@ -122,18 +123,18 @@ def publish_analytics_db(
     con = duckdb.connect(str(staging))
     try:
         if warehouse.is_dir():
-            attach_spark_warehouse(con, warehouse, "warehouse", manifest)
+            attach_spark_warehouse(con, warehouse, "warehouse")
         else:
             con.execute(f"attach '{sql_text(str(warehouse))}' as warehouse (read_only)")
         tables = published_tables(con, "warehouse")
         if not tables:
             raise PublishError(f"the warehouse {warehouse} has no tables in {PUBLISHED_SCHEMAS}.")
         columns = con.execute(f"""
-            select schema_name, table_name, column_name, comment
+            select schema_name, table_name, column_name
             from duckdb_columns()
             where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
         """).fetchall()
-        refuse_personal_columns([(s, t, c) for s, t, c, _ in columns])
+        refuse_personal_columns(columns)
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
         for schema, table in tables:
@@ -143,22 +144,9 @@ def publish_analytics_db(
             row_counts[f"{schema}.{table}"] = con.execute(
                 f'select count(*) from {schema}."{table}"'
             ).fetchone()[0]
-        comments = con.execute(f"""
-            select schema_name, table_name, comment from duckdb_tables()
-            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
-                and comment is not null
-            union all
-            select schema_name, view_name, comment from duckdb_views()
-            where database_name = 'warehouse' and schema_name in {PUBLISHED_SCHEMAS}
-                and comment is not null
-        """).fetchall()
-        for schema, table, comment in comments:
-            con.execute(f"comment on table {schema}.\"{table}\" is '{sql_text(comment)}'")
-        for schema, table, column, comment in columns:
-            if comment:
-                con.execute(
-                    f'comment on column {schema}."{table}"."{column}" is \'{sql_text(comment)}\''
-                )
+        if manifest is not None and manifest.exists():
+            (published,) = con.execute("select current_database()").fetchone()
+            describe(con, published, set(tables), manifest)
         # Every table's row count under this publish id: a reader checks, in one
         # connection, that what it sees is whole and of one version.
         con.execute(
