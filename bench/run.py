@@ -165,10 +165,15 @@ def bench_size(
     shutil.copytree(data, history_build)  # the state before the newest day, for the next runs
     if latency:
         print(f"[{size}] arrival latency: {ARRIVALS} files dropped one by one, sensor running ...")
-        result.arrival_latencies_s = arrival_latency(raw, history, history_build, newest, work)
+        # On a copy: the state before the newest day stays as it was for the runs below
+        # (a data directory that moved is parsed again for its new paths, which a user's
+        # never is; the copy pays that before its first arrival, as a first `make dev` does).
+        watched = work / f"{size}-latency-data"
+        restore(history_build, watched)
+        result.arrival_latencies_s = arrival_latency(raw, history, watched, newest, work)
+        shutil.rmtree(watched, ignore_errors=True)
         shutil.rmtree(history, ignore_errors=True)
         split_newest_day(raw, history)
-        restore(history_build, data)
 
     print(f"[{size}] one-day run, every table ({newest}) ...")
     deliver_day(raw, history, newest)
