@@ -30,11 +30,11 @@ LABELS = {
 }
 
 
-def stage_label(step_key: str) -> str:
+def stage_label(step_key: str, engine: str = "duckdb") -> str:
     """A step as a person reads it: `raw_events` is "land events"."""
     if step_key.startswith("raw_"):
         return f"land {step_key.removeprefix('raw_')}"
-    if step_key == "dongne_dbt_models" and os.environ.get("DONGNE_ENGINE") == "spark":
+    if step_key == "dongne_dbt_models" and engine == "spark":
         return "dbt build on Spark: models and tests"  # Parquet tables take no snapshots
     return LABELS.get(step_key, step_key)
 
@@ -46,8 +46,9 @@ class StageDisplay:
     once, when its stage ends.
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, engine: str = "duckdb") -> None:
         self.console = console
+        self.engine = engine
         self.live = console.is_terminal
         self.progress = Progress(
             SpinnerColumn(finished_text=" "),
@@ -69,17 +70,19 @@ class StageDisplay:
 
     def started_step(self, step_key: str) -> None:
         if step_key in self.tasks:  # a retry: the same line
-            self.progress.update(self.tasks[step_key], description=stage_label(step_key))
+            self.progress.update(
+                self.tasks[step_key], description=stage_label(step_key, self.engine)
+            )
             return
         self.started[step_key] = time.perf_counter()
-        self.tasks[step_key] = self.progress.add_task(stage_label(step_key), total=1)
+        self.tasks[step_key] = self.progress.add_task(stage_label(step_key, self.engine), total=1)
 
     def ended_step(self, step_key: str, outcome: str) -> None:
         """outcome: "done", "failed", "retrying" or "skipped"."""
         if step_key not in self.tasks:
             self.started_step(step_key)
         self.outcomes[step_key] = outcome
-        label = stage_label(step_key)
+        label = stage_label(step_key, self.engine)
         finished = outcome != "retrying"
         self.progress.update(
             self.tasks[step_key],

@@ -131,7 +131,7 @@ def run_with_display(
     """The run with its full output in `log` and one live line per stage on the terminal."""
     with output_to_file(log) as terminal:
         console = Console(file=terminal, highlight=False)
-        with StageDisplay(console) as display:
+        with StageDisplay(console, settings.engine) as display:
             return run_build(settings, instance, False, window, display=display, job_name=job_name)
 
 
