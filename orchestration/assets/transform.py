@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 from dagster import (
     AssetCheckKey,
+    AssetCheckResult,
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
@@ -197,8 +198,11 @@ def with_table_metadata(
     events: list[Any],
     platform: PlatformResource,
     relations: dict[str, tuple[str, str, dict[str, str]]],
+    compiled: Mapping[str, str] | None = None,
 ) -> Iterator[Any]:
-    """dbt's events, each materialization with its table's row count and column schema.
+    """dbt's events, each materialization with its table's row count and column schema,
+    and each failed or warning check with the first rows it found (`compiled`: each test's
+    SQL as dbt ran it), so the UI names what is wrong, not only how many rows.
 
     dbt-duckdb holds the warehouse file for the whole dbt run, so the tables are read
     after dbt exits (the events are held until then), on a read-only connection.
@@ -206,14 +210,44 @@ def with_table_metadata(
     settings = platform.settings()
     with warehouse_reader(settings) as con:
         for event in events:
-            if isinstance(event, Output | AssetMaterialization):
-                unique_id = getattr(event.metadata.get("unique_id"), "value", "")
-                if unique_id in relations:
-                    extra = table_metadata(
-                        con, *relations[unique_id], count_views=settings.engine == "spark"
-                    )
-                    event = event.with_metadata({**event.metadata, **extra})
+            unique_id = getattr(getattr(event, "metadata", {}).get("unique_id"), "value", "")
+            if isinstance(event, Output | AssetMaterialization) and unique_id in relations:
+                extra = table_metadata(
+                    con, *relations[unique_id], count_views=settings.engine == "spark"
+                )
+                event = event.with_metadata({**event.metadata, **extra})
+            elif isinstance(event, AssetCheckResult) and not event.passed:
+                event = with_failing_rows(con, event, (compiled or {}).get(unique_id))
             yield event
+
+
+FAILING_ROWS_SHOWN = 10
+
+
+def with_failing_rows(
+    con: duckdb.DuckDBPyConnection, check: AssetCheckResult, sql: str | None
+) -> AssetCheckResult:
+    """A failed check with the first rows its test returned (a markdown table) and a
+    sentence naming the first of them: what the UI, the alerts and the build's summary show.
+    Unchanged when the test's SQL cannot run here (on Spark it is Spark's SQL)."""
+    if not sql:
+        return check
+    try:
+        cursor = con.execute(f"select * from ({sql}) limit {FAILING_ROWS_SHOWN}")
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    except duckdb.Error:
+        return check
+    if not rows:
+        return check
+    table = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    table += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
+    count = getattr(check.metadata.get("dagster_dbt/failed_row_count"), "value", len(rows))
+    first = ", ".join(f"{name} {value}" for name, value in zip(names, rows[0], strict=True))
+    return check._replace(
+        metadata={**check.metadata, "failing_rows": MetadataValue.md("\n".join(table))},
+        description=f"{check.check_name}: {count} rows, the first: {first}",
+    )
 
 
 def previous_attempt(
@@ -369,7 +403,8 @@ def run_dbt(
             newest_delivery(settings.lake_dir),
         )
         held = [*carried, *asset_events(context, invocation)]
-        events = list(with_table_metadata(held, platform, relations))
+        compiled = {r["unique_id"]: r.get("compiled_code") or "" for r in node_results(target)}
+        events = list(with_table_metadata(held, platform, relations, compiled))
     yield from events
     if invocation.success and not headline:
         clear_pending(settings.data_dir, window)
