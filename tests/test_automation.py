@@ -350,11 +350,13 @@ def landed(*deliveries: str) -> landing.LandingReport:
 
 @pytest.mark.parametrize(
     ("rows", "passes"),
-    [(100, True), (25, True), (19, False), (480, True), (520, False), (0, False)],
+    [(100, True), (75, True), (150, True), (480, True), (50, False), (25, False), (520, False)],
 )
 def test_volume_check_flags_a_day_far_from_its_trailing_median(rows: int, passes: bool) -> None:
+    """A flat history of 100 rows a day: a quarter down is noise, and so is growth; half the
+    rows, a drop of three quarters, or five times the rows is not."""
     day = date(2026, 9, 30)
-    counts = {**history(14, 100, day), day.isoformat(): rows}
+    counts = {**history(28, 100, day), day.isoformat(): rows}
     result = volume_result(landed(day.isoformat()), counts)
     assert result.passed is passes
     assert (day.isoformat() in result.metadata["anomalies"].value) is not passes
@@ -364,14 +366,51 @@ def test_volume_check_flags_a_day_far_from_its_trailing_median(rows: int, passes
 def test_volume_check_leaves_small_counts_to_chance(median: int, rows: int, passes: bool) -> None:
     """1 row against a median of 6 is within 3 square roots of it (chance); against 14 not."""
     day = date(2026, 9, 30)
-    counts = {**history(14, median, day), day.isoformat(): rows}
+    counts = {**history(28, median, day), day.isoformat(): rows}
     assert volume_result(landed(day.isoformat()), counts).passed is passes
 
 
-def test_volume_check_needs_a_week_of_history() -> None:
+def weekly(weekday_rows: int, weekend_rows: int, end: date, weeks: int = 4) -> dict[str, int]:
+    """A history with quiet weekends: `weeks` weeks before `end`."""
+    days = [end - timedelta(days=n) for n in range(1, 7 * weeks + 1)]
+    return {d.isoformat(): weekend_rows if d.weekday() >= 5 else weekday_rows for d in days}
+
+
+def test_volume_check_compares_a_day_with_the_same_weekday() -> None:
+    saturday, monday = date(2026, 9, 26), date(2026, 9, 28)
+    quiet_saturday = {**weekly(1000, 300, saturday), saturday.isoformat(): 310}
+    assert volume_result(landed(saturday.isoformat()), quiet_saturday).passed
+    quiet_monday = {**weekly(1000, 300, monday), monday.isoformat(): 310}
+    result = volume_result(landed(monday.isoformat()), quiet_monday)
+    assert (
+        not result.passed
+        and "same weekday" in result.metadata["anomalies"].value[monday.isoformat()]
+    )
+
+
+def test_volume_check_does_not_flag_ordinary_noise() -> None:
+    """Days drawn around 1000 rows (±15 %, weekends at 40 %): none of 8 weeks is flagged,
+    while the same history with one day at a quarter of its weekday is."""
+    import random
+
+    noise = random.Random(7)
+    end = date(2026, 9, 30)
+    days = [end - timedelta(days=n) for n in range(56, -1, -1)]
+    counts = {
+        d.isoformat(): round((400 if d.weekday() >= 5 else 1000) * noise.uniform(0.85, 1.15))
+        for d in days
+    }
+    assert volume_result(landed(*counts), counts).passed
+    dropped = {**counts, end.isoformat(): counts[end.isoformat()] // 4}
+    assert not volume_result(landed(end.isoformat()), dropped).passed
+
+
+def test_volume_check_needs_two_weeks_of_history() -> None:
     day = date(2026, 9, 30)
-    counts = {**history(6, 100, day), day.isoformat(): 1}
+    counts = {**history(13, 100, day), day.isoformat(): 1}
     assert volume_result(landed(day.isoformat()), counts).passed
+    counts = {**history(14, 100, day), day.isoformat(): 1}
+    assert not volume_result(landed(day.isoformat()), counts).passed
 
 
 def test_freshness_check_passes_for_recent_and_fails_for_old_or_no_deliveries(

@@ -287,3 +287,19 @@ def test_published_tables_carry_the_models_descriptions(
         "and (comment is null or comment = '')",
     )
     assert undescribed == [] and tables == []
+
+
+def test_the_volume_checks_see_ordinary_noise_in_the_generated_sample(
+    sample_build: tuple[Path, ExecuteInProcessResult],
+) -> None:
+    """The generated deliveries grow, have weekends and small tables: ordinary volumes,
+    which no landing's volume check flags (tests/test_automation.py plants the drops)."""
+    _, result = sample_build
+    volume = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name == "volume_within_normal_range"
+    ]
+    assert len(volume) >= 5
+    flagged = {e.asset_key.to_user_string(): e.description for e in volume if not e.passed}
+    assert flagged == {}

@@ -5,7 +5,7 @@ import os
 import statistics
 import warnings
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from dagster import (
     AssetCheckResult,
@@ -37,8 +37,15 @@ warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", categor
 
 # A landing only fails on its own for transient reasons (a file system hiccup): retry it.
 # Volume anomaly: a delivery far from the trailing median of the ones before it.
-VOLUME_HISTORY, VOLUME_MIN_HISTORY, VOLUME_LOW, VOLUME_HIGH = 14, 7, 0.2, 5.0
-VOLUME_NOISE_SIGMAS = 3.0
+# The volume check's band: the median of the same weekday in the trailing weeks, plus or
+# minus VOLUME_SIGMAS spreads, a spread being the largest of the history's MAD (scaled to a
+# standard deviation), chance (a Poisson count's square root) and 15 % of the median.
+VOLUME_WEEKS, VOLUME_MIN_WEEKS = 4, 2
+VOLUME_HISTORY = 14  # deliveries shown in the check's metadata
+VOLUME_SIGMAS, VOLUME_MIN_SPREAD, MAD_TO_SIGMA = 3.0, 0.15, 1.4826
+# Above the band only a jump past this multiple of the median is news: a growing business
+# outgrows a four-week median every week, and a drop is what loses data.
+VOLUME_JUMP = 5.0
 TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 CONSERVATION_CHECK = "rows_conserved"
@@ -107,28 +114,49 @@ def conservation_result(report: landing.LandingReport) -> AssetCheckResult:
 Landing = Callable[[PlatformResource, DeliveryWindow], landing.LandingReport]
 
 
+def volume_baseline(counts: dict[str, int], delivery: str) -> list[int] | None:
+    """The deliveries `delivery` is compared with: the same weekday of the trailing
+    VOLUME_WEEKS weeks (weekends are not weekdays); None with fewer than VOLUME_MIN_WEEKS
+    of them (too little history to judge: a comparison with other weekdays would flag
+    every quiet Sunday)."""
+    day = date.fromisoformat(delivery)
+    same_weekday = [
+        counts[key]
+        for weeks in range(1, VOLUME_WEEKS + 1)
+        if (key := (day - timedelta(weeks=weeks)).isoformat()) in counts
+    ]
+    return same_weekday if len(same_weekday) >= VOLUME_MIN_WEEKS else None
+
+
+def volume_band(history: list[int]) -> tuple[float, float, float]:
+    """(median, low, high) of a robust band: median ± VOLUME_SIGMAS spreads."""
+    median = statistics.median(history)
+    mad = statistics.median(abs(value - median) for value in history)
+    spread = max(MAD_TO_SIGMA * mad, math.sqrt(median), VOLUME_MIN_SPREAD * median)
+    return median, max(0.0, median - VOLUME_SIGMAS * spread), median + VOLUME_SIGMAS * spread
+
+
 def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> AssetCheckResult:
-    """Each landed delivery's rows against the median of the 14 deliveries before it: off
-    when outside 20%..500% of it and further from it than chance explains (3 square roots
-    of the median)."""
-    days = sorted(counts)
+    """Each landed delivery's rows against a robust band from its history
+    (`volume_baseline`, `volume_band`): a drop of half or three quarters is off, and so is
+    a jump past VOLUME_JUMP times the median; ordinary noise, growth, weekends and small
+    counts are not."""
     anomalies: dict[str, str] = {}
     for delivery in report.deliveries:
-        if delivery not in counts:
+        history = volume_baseline(counts, delivery) if delivery in counts else None
+        if history is None:
             continue
-        history = [counts[day] for day in days if day < delivery][-VOLUME_HISTORY:]
-        if len(history) < VOLUME_MIN_HISTORY:
-            continue
-        median = statistics.median(history)
-        ratio = counts[delivery] / median if median else float("inf")
-        # Small counts vary by chance (a Poisson count's spread is its square root): a day
-        # of 1 row against a median of 6 is noise, against a median of 90 it is news.
-        chance = VOLUME_NOISE_SIGMAS * math.sqrt(median)
-        if not VOLUME_LOW <= ratio <= VOLUME_HIGH and abs(counts[delivery] - median) > chance:
-            anomalies[delivery] = f"{counts[delivery]} rows, {ratio:.0%} of median {median:g}"
+        median, low, high = volume_band(history)
+        jump = counts[delivery] > max(high, VOLUME_JUMP * median)
+        if counts[delivery] < low or jump:
+            anomalies[delivery] = (
+                f"{counts[delivery]} rows, expected {low:,.0f}..{high:,.0f} "
+                f"(median {median:g} of the same weekday in the last {len(history)} weeks)"
+            )
     rule = (
-        f"rows per delivery within {VOLUME_LOW:.0%}..{VOLUME_HIGH:.0%} of the median of the "
-        f"{VOLUME_HISTORY} deliveries before it"
+        f"rows per delivery no lower than the median less {VOLUME_SIGMAS:g} spreads of the "
+        f"same weekday in the last {VOLUME_WEEKS} weeks (MAD, chance or 15 % of the median, "
+        f"whichever is largest), and below {VOLUME_JUMP:g} times that median"
     )
     shown = [f"{day} ({counts[day]:,} row{'' if counts[day] == 1 else 's'})" for day in anomalies]
     findings = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
@@ -137,6 +165,7 @@ def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> Asse
         if len(anomalies) > 1
         else f"the delivery of {findings} is far from the usual volume (expected {rule})"
     )
+    days = sorted(counts)
     return AssetCheckResult(
         check_name=VOLUME_CHECK,
         passed=not anomalies,
