@@ -11,7 +11,6 @@ from pathlib import Path
 from bench.arrivals import ARRIVALS
 
 # What the issue asks of the platform at M (and L for memory).
-# What the issue asks of the platform at M (and L for memory).
 TARGETS = {
     "full_vs_baseline": 3.0,
     "incremental_vs_full": 0.25,
@@ -95,7 +94,7 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str) 
             "",
             *rows,
             "",
-            f"Importing the Dagster definitions: {imported:.2f} s.",
+            f"Importing and loading the Dagster definitions: {imported:.2f} s.",
             *one_day_markdown(results),
             *latency_markdown(results),
             *spark_markdown(results),

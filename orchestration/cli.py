@@ -97,13 +97,10 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--to needs --from")
             if args.first and args.last and args.last < args.first:
                 parser.error(f"--to {args.last} is before --from {args.first}")
-            window = DeliveryWindow.days(args.first, args.last) if args.first else None
-            return build(
-                settings,
-                window or DeliveryWindow.every(),
-                verbose=args.verbose,
-                headline=args.headline,
+            window = (
+                DeliveryWindow.days(args.first, args.last) if args.first else DeliveryWindow.every()
             )
+            return build(settings, window, verbose=args.verbose, headline=args.headline)
         elif args.command == "summary":
             print_summary(settings)
         elif args.command == "dagster-home":

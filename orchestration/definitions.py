@@ -16,7 +16,7 @@ from orchestration.assets.ml import moderation_classifier
 from orchestration.assets.publish import build_analytics_db
 from orchestration.assets.transform import build_dbt_models
 from orchestration.notify import NotifierResource
-from orchestration.partitions import calendar_of, daily_partitions
+from orchestration.partitions import calendar_of
 from orchestration.resources import PlatformResource, dbt_resource
 from orchestration.schedules import (
     build_everything_job,
@@ -30,11 +30,11 @@ from orchestration.settings import Settings, load_settings
 def build_definitions(settings: Settings) -> Definitions:
     """The code location for `settings`: their directories, engine and salt."""
     calendar = calendar_of(settings)
-    dbt_models = build_dbt_models(settings)
+    dbt_models = build_dbt_models(settings, calendar)
     headline_job = refresh_headline_job(dbt_models)
     return Definitions(
         assets=[
-            *build_ingest_assets(daily_partitions(calendar)),
+            *build_ingest_assets(calendar),
             dbt_models,
             build_analytics_db(dbt_models),
             moderation_classifier,

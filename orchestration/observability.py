@@ -66,10 +66,14 @@ def markdown_preview(con: duckdb.DuckDBPyConnection, relation: str, order_by: st
     cursor = con.execute(
         f"select * from {relation} order by {order_by} desc nulls last limit {PREVIEW_ROWS}"
     )
-    header = [column[0] for column in cursor.description]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in cursor.fetchall():
-        cells = ["" if value is None else str(value).replace("|", "\\|")[:40] for value in row]
+    return markdown_table([column[0] for column in cursor.description], cursor.fetchall())
+
+
+def markdown_table(names: list[str], rows: list[tuple[Any, ...]], width: int | None = 40) -> str:
+    """Rows as a markdown table, each cell cut at `width` characters (None: whole)."""
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for row in rows:
+        cells = ["" if value is None else str(value).replace("|", "\\|")[:width] for value in row]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

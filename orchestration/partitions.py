@@ -22,7 +22,7 @@ from dagster import AssetExecutionContext, DailyPartitionsDefinition
 from orchestration.clock import today_kst
 from orchestration.landing import delivery_days
 from orchestration.settings import Settings
-from orchestration.window import DELIVERY_FROM_TAG, Calendar, DeliveryWindow
+from orchestration.window import Calendar, DeliveryWindow
 
 
 def calendar_bounds(days: list[str], configured_start: str | None = None) -> Calendar:
@@ -50,15 +50,10 @@ def daily_partitions(calendar: Calendar) -> DailyPartitionsDefinition:
     )
 
 
-def window_of(context: AssetExecutionContext, settings: Settings) -> DeliveryWindow:
-    """The deliveries this step's run covers.
+def window_of(context: AssetExecutionContext, calendar: Calendar) -> DeliveryWindow:
+    """The deliveries this step's run covers, in the code location's `calendar`.
 
     Read from the run's tags, not from the step's partition, so the dbt step (which is not
-    partitioned: it follows the run's window) sees the same window as the landings. The
-    calendar is listed only for a run the UI started from partitions (a range over all of
-    them is a full build).
+    partitioned: it follows the run's window) sees the same window as the landings.
     """
-    tags = context.run.tags
-    if DELIVERY_FROM_TAG in tags:
-        return DeliveryWindow.of_run(tags, calendar=None)
-    return DeliveryWindow.of_run(tags, calendar_of(settings))
+    return DeliveryWindow.of_run(context.run.tags, calendar)

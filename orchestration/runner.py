@@ -18,9 +18,7 @@ from orchestration.preflight import check_directories, process_command
 from orchestration.progress import StageDisplay, log_path, output_to_file, with_progress
 from orchestration.settings import Settings
 from orchestration.summary import print_build_summary
-from orchestration.window import DeliveryWindow
-
-EVERY_DELIVERY = DeliveryWindow.every()
+from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
@@ -102,8 +100,7 @@ def run_build(
     or the deliveries of `window` (a single-run backfill of those days). `display`, when given,
     shows the run's stages as they start and end. `job_name` "refresh_headline" runs the
     near-real-time path instead (the headline marts only, then publish)."""
-    with timings.phase("dbt parse check"):
-        prepare_dbt(settings)
+    # The definitions prepare dbt's parse when it is missing or stale.
     with timings.phase("definitions"):
         from orchestration.definitions import build_definitions
         from orchestration.partitions import calendar_of

@@ -42,8 +42,6 @@ from orchestration.schedules import BATCH_JOB, HEADLINE_JOB
 from orchestration.settings import batch_idle_seconds, sensor_interval_seconds
 from orchestration.window import Calendar, DeliveryWindow
 
-FAST_JOB = HEADLINE_JOB
-
 REFERENCE = "reference"
 EXCEPTION_PREFIX = re.compile(r"^[\w.]+(Error|Exception|Failure): ")
 
@@ -94,7 +92,7 @@ def arrival_requests(
             RunRequest(
                 run_key=f"{key}:{current[key]}",
                 tags=DeliveryWindow.days(day).run_tags(calendar),
-                job_name=FAST_JOB,
+                job_name=HEADLINE_JOB,
             )
         )
     return requests
@@ -141,7 +139,7 @@ def runs_in_flight(context: SensorEvaluationContext) -> bool:
     ]
     return any(
         context.instance.get_runs(filters=RunsFilter(statuses=busy, job_name=name), limit=1)
-        for name in (FAST_JOB, BATCH_JOB)
+        for name in (HEADLINE_JOB, BATCH_JOB)
     )
 
 

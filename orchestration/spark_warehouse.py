@@ -10,7 +10,6 @@ with the descriptions dbt's manifest gives them (Spark keeps none in the files).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
@@ -57,37 +56,3 @@ def attach_spark_warehouse(
             f"select * from read_parquet('{files}', hive_partitioning = true)"
         )
     return len(tables)
-
-
-def describe(
-    con: duckdb.DuckDBPyConnection,
-    alias: str,
-    tables: set[tuple[str, str]],
-    manifest: Path,
-    kind: str = "table",
-) -> None:
-    """Comments on the tables (or views) and their columns in catalog `alias`: the models'
-    descriptions in dbt's yml, read from its `manifest`. The published database gets its
-    descriptions this way on every engine (dbt does not write them into the warehouse)."""
-    nodes = json.loads(manifest.read_text())["nodes"].values()
-    for node in nodes:
-        key = (node.get("schema"), node.get("alias") or node.get("name"))
-        if key not in tables:
-            continue
-        relation = f'{alias}."{key[0]}"."{key[1]}"'
-        if node.get("description"):
-            con.execute(f"comment on {kind} {relation} is '{sql_text(node['description'])}'")
-        present = {
-            name
-            for (name,) in con.execute(
-                "select column_name from duckdb_columns() "
-                "where database_name = ? and schema_name = ? and table_name = ?",
-                [alias, *key],
-            ).fetchall()
-        }
-        for name, column in (node.get("columns") or {}).items():
-            if name in present and column.get("description"):
-                con.execute(
-                    f'comment on column {relation}."{name}" '
-                    f"is '{sql_text(column['description'])}'"
-                )

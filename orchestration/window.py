@@ -142,3 +142,6 @@ class DeliveryWindow:
         if self.first == self.last:
             return f"delivery {self.first}"
         return f"deliveries {self.first} .. {self.last}"
+
+
+EVERY_DELIVERY = DeliveryWindow.every()  # a full build

@@ -19,9 +19,7 @@ from dagster import DagsterInstance, ExecuteInProcessResult
 
 from orchestration.runner import run_build
 from orchestration.settings import REPO_ROOT, Settings
-from orchestration.window import DeliveryWindow
-
-EVERY_DELIVERY = DeliveryWindow.every()
+from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
 _SESSION_DATA: list[Path] = []
 _OWN_DATA = "_DONGNE_TESTS_OWN_DATA_DIR"

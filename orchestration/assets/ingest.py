@@ -18,7 +18,6 @@ from dagster import (
     BetaWarning,
     MaterializeResult,
     MetadataValue,
-    PartitionsDefinition,
     RetryPolicy,
     asset,
 )
@@ -27,9 +26,9 @@ from dagster._core.storage.tags import SCHEDULE_NAME_TAG, SENSOR_NAME_TAG
 from orchestration import landing
 from orchestration.clock import today_kst
 from orchestration.landing.deliveries import DAY_KEY
-from orchestration.partitions import window_of
+from orchestration.partitions import daily_partitions, window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.window import DeliveryWindow
+from orchestration.window import Calendar, DeliveryWindow
 
 # `backfill_policy` is marked beta in Dagster 1.13: chosen deliberately (a backfill of any
 # range is one run), so its warning would only be noise in every run and every test.
@@ -223,9 +222,12 @@ def build_ingest_asset(
     source: str,
     description: str,
     land: Landing,
-    partitions_def: PartitionsDefinition | None = None,
+    calendar: Calendar | None = None,
 ) -> AssetsDefinition:
+    """The landing asset of `source`: partitioned by delivery day over `calendar` (a dated
+    source), or not (a reference sheet)."""
     name = asset_name(source)
+    partitions_def = daily_partitions(calendar) if calendar else None
 
     @asset(
         name=name,
@@ -266,7 +268,7 @@ def build_ingest_asset(
     def _ingest(context: AssetExecutionContext, platform: PlatformResource) -> MaterializeResult:
         # No partition: a full build of every delivery (see partitions.window_of).
         settings = platform.settings()
-        window = window_of(context, settings) if partitions_def else DeliveryWindow.every()
+        window = window_of(context, calendar) if calendar else DeliveryWindow.every()
         report = land(platform, window)
         if report.rows_quarantined:
             reasons = ", ".join(
@@ -301,8 +303,9 @@ def _land_table_with(spec: landing.TableSpec) -> Landing:
     return _land
 
 
-def build_ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefinition]:
-    """One landing asset per source: the dated ones partitioned by delivery day."""
+def build_ingest_assets(calendar: Calendar) -> list[AssetsDefinition]:
+    """One landing asset per source: the dated ones partitioned by delivery day, over the
+    code location's `calendar`."""
     return [
         build_ingest_asset(
             "events",
@@ -310,7 +313,7 @@ def build_ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefiniti
             "delivery day (the partition), partitioned inside by KST event date; every "
             "delivered copy kept (de-duplicated in dbt).",
             _land_events,
-            partitions,
+            calendar,
         ),
         *[
             build_ingest_asset(
@@ -319,7 +322,7 @@ def build_ingest_assets(partitions: PartitionsDefinition) -> list[AssetsDefiniti
                 "every valid version with its file and line, one lake folder per day file (the "
                 "partition).",
                 _land_table_with(spec),
-                partitions,
+                calendar,
             )
             for spec in landing.DB_TABLES.values()
         ],

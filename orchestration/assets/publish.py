@@ -5,6 +5,7 @@ file open keep reading the old version (the rename does not touch their open fil
 new readers get the new version whole. Publishing never waits for readers.
 """
 
+import json
 import os
 import uuid
 from collections.abc import Mapping
@@ -22,13 +23,13 @@ from dagster import (
 )
 
 from orchestration import failpoints
-from orchestration.dbt_cli import target_dir
+from orchestration.assets.transform import dbt_project
 from orchestration.freshness import freshness_path, load_freshness
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import Settings, dashboards_url
-from orchestration.spark_warehouse import attach_spark_warehouse, describe
+from orchestration.spark_warehouse import attach_spark_warehouse
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
 PERSONAL_DATA_COLUMNS = frozenset({"nickname", "email", "phone"})
@@ -196,6 +197,36 @@ def publish_analytics_db(
     return PublishReport(publish_id=publish_id, path=target, row_counts=row_counts)
 
 
+def describe(
+    con: duckdb.DuckDBPyConnection, alias: str, tables: set[tuple[str, str]], manifest: Path
+) -> None:
+    """Comments on the tables and their columns in catalog `alias`: the models'
+    descriptions in dbt's yml, read from its `manifest`. The published database gets its
+    descriptions this way on every engine (dbt does not write them into the warehouse)."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    for node in nodes:
+        key = (node.get("schema"), node.get("alias") or node.get("name"))
+        if key not in tables:
+            continue
+        relation = f'{alias}."{key[0]}"."{key[1]}"'
+        if node.get("description"):
+            con.execute(f"comment on table {relation} is '{sql_text(node['description'])}'")
+        present = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() "
+                "where database_name = ? and schema_name = ? and table_name = ?",
+                [alias, *key],
+            ).fetchall()
+        }
+        for name, column in (node.get("columns") or {}).items():
+            if name in present and column.get("description"):
+                con.execute(
+                    f'comment on column {relation}."{name}" '
+                    f"is '{sql_text(column['description'])}'"
+                )
+
+
 def build_analytics_db(dbt_models: AssetsDefinition) -> AssetsDefinition:
     """The publish asset, downstream of the dbt models of the published schemas."""
 
@@ -223,7 +254,7 @@ def publish_step(context: AssetExecutionContext, settings: Settings) -> Material
     report = publish_analytics_db(
         settings.warehouse_location,
         settings.analytics_path,
-        target_dir(settings) / "manifest.json",
+        dbt_project(settings).manifest_path,
         load_freshness(freshness_path(settings.data_dir)),
     )
     table = "\n".join(

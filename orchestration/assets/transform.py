@@ -59,11 +59,12 @@ from orchestration.freshness import (
     record_refreshes,
     with_pending,
 )
-from orchestration.observability import docs_url, table_metadata
+from orchestration.observability import docs_url, markdown_table, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.spark_warehouse import attach_spark_warehouse
+from orchestration.window import Calendar
 
 LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
 # The near-real-time path's dbt selection (schedules.refresh_headline_job): the marts tagged
@@ -240,12 +241,13 @@ def with_failing_rows(
         return check
     if not rows:
         return check
-    table = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    table += ["| " + " | ".join(str(value) for value in row) + " |" for row in rows]
     count = getattr(check.metadata.get("dagster_dbt/failed_row_count"), "value", len(rows))
     first = ", ".join(f"{name} {value}" for name, value in zip(names, rows[0], strict=True))
     return check._replace(
-        metadata={**check.metadata, "failing_rows": MetadataValue.md("\n".join(table))},
+        metadata={
+            **check.metadata,
+            "failing_rows": MetadataValue.md(markdown_table(names, rows, width=None)),
+        },
         description=f"{check.check_name}: {count} rows, the first: {first}",
     )
 
@@ -342,6 +344,7 @@ def run_dbt(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     platform: PlatformResource,
+    calendar: Calendar,
 ) -> Iterator[Any]:
     """`dbt build` for this step; after a failure, `dbt retry` of what did not finish.
 
@@ -354,7 +357,7 @@ def run_dbt(
     settings = platform.settings()
     manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     headline = context.run.job_name == HEADLINE_JOB
-    window = window_of(context, settings)
+    window = window_of(context, calendar)
     if headline:
         # Owed to the batch layer (a headline run of every delivery owes every delivery).
         add_pending(settings.data_dir, window)
@@ -403,7 +406,13 @@ def run_dbt(
             newest_delivery(settings.lake_dir),
         )
         held = [*carried, *asset_events(context, invocation)]
-        compiled = {r["unique_id"]: r.get("compiled_code") or "" for r in node_results(target)}
+        results = node_results(target)
+        # The SQL of the tests that found rows, to show the first of them.
+        compiled = {
+            r["unique_id"]: r.get("compiled_code") or ""
+            for r in results
+            if r.get("status") in {"fail", "warn"}
+        }
         events = list(with_table_metadata(held, platform, relations, compiled))
     yield from events
     if invocation.success and not headline:
@@ -411,7 +420,7 @@ def run_dbt(
     if not invocation.success:
         # A failed test is bad data: running it again gives the same answer, so only an
         # error (a locked file, a lost connection, a crash) is worth the retry policy.
-        data_failed = any(r.get("status") == "fail" for r in node_results(target))
+        data_failed = any(r.get("status") == "fail" for r in results)
         raise Failure(
             description=failure_summary(target),
             metadata={
@@ -427,8 +436,9 @@ def run_dbt(
 # range, or every delivery in a full build), read from the run's tags, and a partitioned
 # dbt asset downstream of partitioned landings could not run in the unpartitioned full
 # build, whose cost must not grow with the number of days.
-def build_dbt_models(settings: Settings) -> AssetsDefinition:
-    """The dbt models, snapshots, seeds and tests as Dagster assets and checks.
+def build_dbt_models(settings: Settings, calendar: Calendar) -> AssetsDefinition:
+    """The dbt models, snapshots, seeds and tests as Dagster assets and checks (a run's
+    window is read in the code location's partition `calendar`).
 
     The asset graph comes from the parse the runs use (dbt_cli.prepare_parse): `make`
     prepares it, and it is prepared here when missing or stale (the project or the
@@ -448,6 +458,6 @@ def build_dbt_models(settings: Settings) -> AssetsDefinition:
     def dongne_dbt_models(
         context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
     ) -> Iterator[Any]:
-        yield from run_dbt(context, dbt, platform)
+        yield from run_dbt(context, dbt, platform, calendar)
 
     return dongne_dbt_models

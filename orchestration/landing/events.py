@@ -37,12 +37,10 @@ from orchestration.landing.swap import (
     swap_in_partitions,
     write_schema,
 )
-from orchestration.window import DeliveryWindow
+from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
 JSON_WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
 BLANK = "' ' || chr(9) || chr(13)"
-
-EVERY_DELIVERY = DeliveryWindow.every()
 
 
 def _field(name: str) -> str:

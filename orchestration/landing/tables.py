@@ -46,7 +46,7 @@ from orchestration.landing.swap import (
     swap_in_partitions,
     write_schema,
 )
-from orchestration.window import DeliveryWindow
+from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
 # What DuckDB's CSV reader reports for a record it cannot read -> the quarantine reason.
 READER_REASONS = {
@@ -58,8 +58,6 @@ READER_REASONS = {
     "INVALID STATE": "malformed_csv_row",
     "CAST": "malformed_csv_row",
 }
-
-EVERY_DELIVERY = DeliveryWindow.every()
 
 
 def read_header(data: bytes) -> list[str]:
