@@ -94,7 +94,7 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str) 
             "",
             *rows,
             "",
-            f"Importing and loading the Dagster definitions: {imported:.2f} s.",
+            f"Importing the Dagster definitions and loading them: {imported:.2f} s.",
             *one_day_markdown(results),
             *latency_markdown(results),
             *spark_markdown(results),
