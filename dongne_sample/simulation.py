@@ -398,7 +398,9 @@ class Simulation:
         buys = (buyer != lst.seller[candidates]) & (
             rng.random(candidates.size) <= np.minimum(1.0, 8 * users.buyer_rate[buyer] * boost)
         )
-        moment = day0 + rng.integers(9 * 3600, 24 * 3600, size=candidates.size) * SECOND
+        # From 09:00 to midnight, busier as the evening goes on (density rising as t^0.67).
+        share = rng.integers(0, 15 * 3600, size=candidates.size) / (15 * 3600)
+        moment = day0 + (9 * 3600 + np.floor(share**0.6 * 15 * 3600).astype(np.int64)) * SECOND
         for first, last in self.calendar.incidents:
             buys &= ~((moment >= first) & (moment < last))  # payments were down
         listing, buyer, moment = candidates[buys], buyer[buys], moment[buys]

@@ -101,8 +101,8 @@ class Calendar:
 
     @property
     def incidents(self) -> list[tuple[int, int]]:
-        """A payment outage in the afternoon and a chat outage across midnight."""
-        first = self.day(min(33, self.days - 2)) + 14 * HOUR
+        """A payment outage at the evening peak of trades and a chat outage across midnight."""
+        first = self.day(min(33, self.days - 2)) + 19 * HOUR
         second = self.day(min(30, self.days - 3)) + 23 * HOUR
         return [(first, first + 2 * HOUR + 30 * MINUTE), (second, second + 2 * HOUR)]
 

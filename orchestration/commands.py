@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -52,6 +53,32 @@ def metricflow_project(settings: Settings) -> Path:
     return folder
 
 
+def last_complete_day(analytics_path: Path) -> date | None:
+    """The newest complete day of the published data (docs/marts.md, "Complete days")."""
+    with duckdb.connect(str(analytics_path), read_only=True) as con:
+        found = con.execute(
+            "select max(activity_date) from marts.fct_daily_active_users where is_complete"
+        ).fetchone()
+    return found[0] if found else None
+
+
+def complete_days_only(settings: Settings, mf_args: list[str]) -> list[str]:
+    """A query ends at the last complete day unless it names its own end: the metrics
+    filter on complete days, and this also stops cumulative metrics (WAU, MAU), which
+    MetricFlow carries over every later day of its time spine, from drawing a partial or
+    future day as a fall."""
+    if not mf_args or mf_args[0] != "query" or any(a.startswith("--end-time") for a in mf_args):
+        return mf_args
+    last = last_complete_day(settings.analytics_path)
+    # No complete day yet: the day before any data, so the answer is empty, not partial.
+    end = last if last is not None else date(1970, 1, 1)
+    print(
+        f"metrics: complete days only, through {end} (--end-time chooses another end)",
+        file=sys.stderr,
+    )
+    return [*mf_args, "--end-time", end.isoformat()]
+
+
 def metricflow_command(
     settings: Settings, mf_args: list[str]
 ) -> tuple[list[str], dict[str, str], Path]:
@@ -62,7 +89,8 @@ def metricflow_command(
     # The `published` target: the analysts' read-only copy, never the warehouse.
     env = {**os.environ, **dbt_environment(settings), "DONGNE_DBT_TARGET": "published"}
     folder = metricflow_project(settings)
-    return [str(Path(sys.executable).parent / "mf"), *mf_args], env, folder
+    command = [str(Path(sys.executable).parent / "mf"), *complete_days_only(settings, mf_args)]
+    return command, env, folder
 
 
 def run_metricflow(settings: Settings, mf_args: list[str]) -> int:

@@ -4,17 +4,24 @@
 accepts Slack's `{"text": ...}` JSON works). Every alert is also appended to
 `<DONGNE_DATA_DIR>/alerts.log` and printed, so a laptop without Slack still has them.
 A webhook that fails never fails the pipeline: the alert is logged with the error.
+
+Two kinds: a run's outcome (`Alert`, from the run sensors) and a metric that left its band
+(`AnomalyAlert`, from the dbt step: marts.fct_metric_anomalies), sent once per metric and
+day, with a link to the dashboard that shows it (`DONGNE_BI_URL`, `make bi`'s Superset).
 """
 
 import json
 import os
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dagster import ConfigurableResource, get_dagster_logger
+
+from orchestration.freshness import write_aside
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -45,12 +52,50 @@ class Alert:
         return "\n".join(lines)
 
 
+@dataclass
+class AnomalyAlert:
+    """A headline metric outside its expected range on a complete day."""
+
+    metric: str
+    day: str
+    figure: float
+    lower_bound: float
+    upper_bound: float
+    direction: str  # "drop" or "spike"
+    sentence: str
+    dashboard_url: str
+    run_url: str
+    at: str = field(default_factory=lambda: datetime.now(KST).isoformat(timespec="seconds"))
+
+    @property
+    def key(self) -> str:
+        """One alert per metric, day and direction, however many builds see it."""
+        return f"{self.metric}|{self.day}|{self.direction}"
+
+    def text(self) -> str:
+        icon = (
+            ":chart_with_downwards_trend:"
+            if self.direction == "drop"
+            else ":chart_with_upwards_trend:"
+        )
+        return "\n".join(
+            [
+                f"{icon} Dongne Data: {self.metric} {self.direction} on {self.day}: "
+                f"{self.figure:,.0f}, expected {self.lower_bound:,.0f} to {self.upper_bound:,.0f}",
+                self.sentence,
+                f"dashboard: {self.dashboard_url}",
+                f"run: {self.run_url}",
+            ]
+        )
+
+
 class NotifierResource(ConfigurableResource):
     """Where alerts go. Built from the environment by `from_environment`."""
 
     alert_log: str
     slack_webhook_url: str = ""
     ui_url: str = "http://127.0.0.1:3000"
+    bi_url: str = "http://127.0.0.1:8088"
 
     @classmethod
     def from_environment(cls, data_dir: Path) -> "NotifierResource":
@@ -58,12 +103,29 @@ class NotifierResource(ConfigurableResource):
             alert_log=str(data_dir / "alerts.log"),
             slack_webhook_url=os.environ.get("DONGNE_SLACK_WEBHOOK_URL", ""),
             ui_url=os.environ.get("DONGNE_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
+            bi_url=os.environ.get("DONGNE_BI_URL", "http://127.0.0.1:8088").rstrip("/"),
         )
 
     def run_url(self, run_id: str) -> str:
         return f"{self.ui_url}/runs/{run_id}"
 
-    def send(self, alert: Alert) -> None:
+    def dashboard_url(self, slug: str) -> str:
+        return f"{self.bi_url}/superset/dashboard/{slug}/"
+
+    def send_new_anomalies(self, alerts: Iterable[AnomalyAlert]) -> list[AnomalyAlert]:
+        """Send the anomalies not sent before (remembered beside the alert log), oldest
+        first; returns those sent."""
+        sent_path = Path(self.alert_log).with_name("alerted_anomalies.json")
+        sent = set(json.loads(sent_path.read_text())) if sent_path.exists() else set()
+        new = sorted((a for a in alerts if a.key not in sent), key=lambda a: (a.day, a.metric))
+        for alert in new:
+            self.send(alert)
+            sent.add(alert.key)
+        if new:
+            write_aside(sent_path, json.dumps(sorted(sent), indent=0))
+        return new
+
+    def send(self, alert: Alert | AnomalyAlert) -> None:
         log = get_dagster_logger()
         record = asdict(alert)
         if self.slack_webhook_url:

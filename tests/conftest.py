@@ -205,11 +205,12 @@ def lake_rows_by_file(
 
 @pytest.fixture(scope="session")
 def sample_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated delivery (36 days: the generator's minimum)."""
+    """A small generated delivery (36 days: the generator's minimum; 100 users, so that DAU,
+    about 25 a day, is large enough for the metric anomalies to judge)."""
     from dongne_sample import generate
 
     raw = tmp_path_factory.mktemp("sample") / "raw"
-    generate(raw, users=60, days=36, seed=11)
+    generate(raw, users=100, days=36, seed=11)
     return raw
 
 

@@ -370,6 +370,18 @@ def test_volume_check_leaves_small_counts_to_chance(median: int, rows: int, pass
     assert volume_result(landed(day.isoformat()), counts).passed is passes
 
 
+@pytest.mark.parametrize(
+    ("median", "rows", "passes"), [(1, 9, True), (19, 200, True), (20, 200, False)]
+)
+def test_volume_check_judges_jumps_only_from_twenty_rows(
+    median: int, rows: int, passes: bool
+) -> None:
+    """From 1 row to 9 is chance, not news; ten times a median of 20 is."""
+    day = date(2026, 9, 30)
+    counts = {**history(28, median, day), day.isoformat(): rows}
+    assert volume_result(landed(day.isoformat()), counts).passed is passes
+
+
 def weekly(weekday_rows: int, weekend_rows: int, end: date, weeks: int = 4) -> dict[str, int]:
     """A history with quiet weekends: `weeks` weeks before `end`."""
     days = [end - timedelta(days=n) for n in range(1, 7 * weeks + 1)]

@@ -199,13 +199,32 @@ def big_number(page: Any, chart: str) -> str:
     return holder.locator(".header-line").first.inner_text().strip()
 
 
-def test_the_latest_dau_shown_is_the_marts_and_a_new_publish_shows_without_restart(
+def table_rows(page: Any, chart: str) -> list[list[str]]:
+    """The cells of a table chart, row by row, as the page shows them."""
+    holder = page.locator(".dashboard-component-chart-holder", has_text=chart).first
+    return holder.locator("tbody tr").evaluate_all(
+        "rows => rows.map(row => [...row.querySelectorAll('td')].map(td => td.innerText.trim()))"
+    )
+
+
+LAST_COMPLETE_DAU = (
+    "select activity_date, dau from marts.fct_daily_growth_kpis where is_complete "
+    "order by activity_date desc limit 1"
+)
+
+
+def test_the_headline_is_the_last_complete_day_and_a_new_publish_shows_without_restart(
     page: Any, superset: Superset
 ) -> None:
-    latest = "select dau from marts.fct_daily_growth_kpis order by activity_date desc limit 1"
-    ((dau,),) = query(superset.published, latest)
+    """docs/marts.md, "Complete days": the sample's newest day is still arriving; the
+    headline shows the last complete day's DAU, never the partial day's."""
+    ((day, dau),) = query(superset.published, LAST_COMPLETE_DAU)
+    ((newest,),) = query(
+        superset.published, "select max(activity_date) from marts.fct_daily_growth_kpis"
+    )
+    assert day < newest
     open_dashboard(page, superset, "growth")
-    assert big_number(page, "DAU, latest day") == f"{dau:,}"
+    assert big_number(page, "DAU, last complete day") == f"{dau:,}"
 
     # A publish swaps a new file in by rename: Superset must show it on the next load.
     new = superset.published.with_name("next.duckdb")
@@ -213,9 +232,46 @@ def test_the_latest_dau_shown_is_the_marts_and_a_new_publish_shows_without_resta
     new.chmod(0o644)
     with duckdb.connect(str(new)) as con:
         con.execute(
-            "update marts.fct_daily_growth_kpis set dau = 123456 "
-            "where activity_date = (select max(activity_date) from marts.fct_daily_growth_kpis)"
+            f"update marts.fct_daily_growth_kpis set dau = 123456 where activity_date = '{day}'"
+        )
+        con.execute(
+            f"update marts.fct_daily_growth_kpis set dau = 7 where activity_date = '{newest}'"
         )
     os.replace(new, superset.published)
     open_dashboard(page, superset, "growth")
-    assert big_number(page, "DAU, latest day") == "123,456"
+    assert big_number(page, "DAU, last complete day") == "123,456"
+
+
+def test_the_new_panels_draw_the_marts_rows(page: Any, superset: Superset) -> None:
+    """Each panel of issue 21 shows its mart's rows, not only a frame: the newest days with
+    whether each is complete, the metric anomalies (anomalies first), and each variant's
+    decision."""
+    published = superset.published
+    open_dashboard(page, superset, "growth")
+    newest = query(
+        published,
+        "select cast(activity_date as varchar), is_complete, dau from marts.fct_daily_growth_kpis "
+        "order by activity_date desc limit 3",
+    )
+    shown = table_rows(page, "Newest days")
+    assert [row[0][:10] for row in shown] == [day for day, _, _ in newest]
+    assert [row[1].lower() for row in shown] == [str(complete).lower() for _, complete, _ in newest]
+    assert [row[2].replace(",", "") for row in shown] == [str(dau) for _, _, dau in newest]
+
+    judged = query(
+        published,
+        "select cast(metric_date as varchar), metric_label from marts.fct_metric_anomalies "
+        "order by is_anomaly desc, metric_date desc, metric_label limit 15",
+    )
+    assert judged, "the sample has judged days"
+    shown = table_rows(page, "Metric anomalies")
+    assert [(row[0][:10], row[1]) for row in shown] == judged
+
+    open_dashboard(page, superset, "experiments")
+    decisions = query(
+        published,
+        "select experiment_id, variant, decision from marts.fct_experiment_readout "
+        "where not is_control order by 1, 2",
+    )
+    shown = table_rows(page, "Experiment decisions")
+    assert [tuple(row[:3]) for row in shown] == decisions

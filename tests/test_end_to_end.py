@@ -4,6 +4,7 @@ changing nothing is proved in test_crash_safety, with analysts reading meanwhile
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,72 @@ def test_experiment_results_equal_the_independent_implementation(
     assert published and _rows_match(published, oracle.experiments(sample_raw_dir))
 
 
+def test_complete_days_and_weeks_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    """docs/marts.md, "Complete days": every daily mart says which days are complete, the
+    same as the oracle's reading of the deliveries; the sample's newest day is not, the
+    days before it are. Retention weeks are over when their last day is complete."""
+    data_dir, _ = sample_build
+    db = data_dir / "analytics.duckdb"
+    expected = sorted(oracle.day_completeness(sample_raw_dir).items())
+    assert expected[-1][1] is False and expected[-2][1] is True
+    for table, day in [
+        ("fct_daily_active_users", "activity_date"),
+        ("fct_growth_accounting", "activity_date"),
+        ("fct_daily_marketplace", "kpi_date"),
+        ("fct_daily_sessions", "session_date"),
+        ("fct_daily_growth_kpis", "activity_date"),
+    ]:
+        assert query(db, f"select {day}, is_complete from marts.{table} order by 1") == expected
+    last_complete = max(day for day, complete in expected if complete)
+    weeks = query(
+        db,
+        "select cohort_week, weeks_since_signup, is_period_over from marts.fct_retention_cohorts "
+        "order by 1, 2",
+    )
+    assert weeks == [
+        (cohort, n, cohort + timedelta(days=7 * n + 6) <= last_complete)
+        for cohort, n, _, _, _ in oracle.retention(sample_raw_dir)
+    ]
+    assert {over for _, _, over in weeks} == {True, False}
+
+
+def test_metric_anomalies_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    """docs/marts.md, "Metric anomalies", on ordinary data: the bands are the oracle's, and
+    nothing is flagged (the planted drops and spikes: tests/test_planted_deliveries.py)."""
+    data_dir, _ = sample_build
+    salt = settings_for(sample_raw_dir, data_dir).pii_salt
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select metric, metric_date, figure, expected, lower_bound, upper_bound, is_anomaly, "
+        "direction, incident_id from marts.fct_metric_anomalies order by all",
+    )
+    expected = oracle.metric_anomalies(sample_raw_dir, salt)
+    assert expected and {row[0] for row in expected} >= {"dau"}
+    assert _rows_match(published, expected)
+    assert not [row for row in published if row[6]]
+
+
+def test_experiment_decisions_equal_the_independent_implementation(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    """docs/marts.md, "Experiment decisions": the lift's interval, Holm's p, the minimum
+    detectable lift, the end date, the guardrail and the decision, as the oracle has them."""
+    data_dir, _ = sample_build
+    published = query(
+        data_dir / "analytics.duckdb",
+        "select experiment_id, variant, lift_ci_low, lift_ci_high, holm_p_value, "
+        "minimum_detectable_lift, has_ended, trades_per_user, guardrail_difference, "
+        "guardrail_ci_low, guardrail_ci_high, decision from marts.fct_experiment_readout "
+        "where not is_control order by 1, 2",
+    )
+    expected = oracle.experiment_decisions(sample_raw_dir)
+    assert published and _rows_match(published, expected)
+
+
 def test_incident_impact_equals_the_independent_implementation(
     sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
 ) -> None:
@@ -236,20 +303,30 @@ def test_materializations_show_row_counts_schemas_previews_and_charts(
     [(rows,)] = query(db, "select count(*) from marts.fct_daily_active_users")
     assert dau["dagster/row_count"].value == rows > 0
     schema = dau["dagster/column_schema"].value
-    assert [c.name for c in schema.columns] == CONTRACT_COLUMNS["fct_daily_active_users"]
+    assert [c.name for c in schema.columns] == [
+        *CONTRACT_COLUMNS["fct_daily_active_users"],
+        "is_complete",
+    ]
     assert all(c.description for c in schema.columns)  # the yml descriptions come along
 
     published = materialization_metadata(result, "analytics_db")
     [(latest_day, latest_dau)] = query(
         db, "select activity_date, dau from marts.fct_daily_active_users order by 1 desc limit 1"
     )
+    [(complete_day, complete_dau)] = query(
+        db,
+        "select activity_date, dau from marts.fct_daily_active_users where is_complete "
+        "order by 1 desc limit 1",
+    )
     preview = published["preview_fct_daily_active_users"].value
     assert preview.startswith("| activity_date | dau | wau | mau |")
     assert f"| {latest_day} | {latest_dau} |" in preview.splitlines()[2]  # newest row first
-    assert published["latest_day"].value == str(latest_day)
-    assert published["latest_dau"].value == latest_dau
+    # The figures plotted across publishes are the last complete day's, never a partial one.
+    assert complete_day < latest_day
+    assert published["last_complete_day"].value == str(complete_day)
+    assert published["last_complete_dau"].value == complete_dau
     chart = published["chart_dau"].value
-    assert chart.count("\n") == 14 + 1 and f"{latest_day}" in chart and "█" in chart
+    assert chart.count("\n") == 14 + 1 and f"{latest_day} (arriving)" in chart and "█" in chart
 
 
 def test_every_dbt_asset_links_to_its_page_in_the_docs_site() -> None:

@@ -1,5 +1,6 @@
 """Metrics defined once: MetricFlow's numbers equal the published marts', read from the
-published database alone (the tier analysts see), with no warehouse beside it."""
+published database alone (the tier analysts see), with no warehouse beside it, on complete
+days only (docs/marts.md, "Complete days")."""
 
 from __future__ import annotations
 
@@ -55,14 +56,19 @@ def test_metricflow_daily_kpis_equal_the_marts(
     marts = query(
         data_dir / "analytics.duckdb",
         """
-        select a.activity_date, a.dau, a.wau, a.mau, m.completed_trades, m.gmv_krw
+        select a.activity_date, a.dau, a.wau, a.mau, m.completed_trades, m.gmv_krw,
+            a.is_complete
         from marts.fct_daily_active_users as a
         inner join marts.fct_daily_marketplace as m on a.activity_date = m.kpi_date
         order by 1
     """,
     )
-    assert marts
-    for day, dau, wau, mau, trades, gmv in marts:
+    complete = [row[:-1] for row in marts if row[-1]]
+    # The sample's newest day is still arriving: the metrics leave it out, and every later
+    # day of the time spine (where cumulative metrics would run on), but no complete day.
+    assert complete and len(complete) < len(marts)
+    assert sorted(rows) == [row[0] for row in complete]
+    for day, dau, wau, mau, trades, gmv in complete:
         row = rows[day]
         assert (int(row["dau"]), int(row["wau"]), int(row["mau"])) == (dau, wau, mau), day
         assert int(row["completed_trades"] or 0) == trades and int(float(row["gmv"] or 0)) == gmv

@@ -43,8 +43,10 @@ VOLUME_WEEKS, VOLUME_MIN_WEEKS = 4, 2
 VOLUME_HISTORY = 14  # deliveries shown in the check's metadata
 VOLUME_SIGMAS, VOLUME_MIN_SPREAD, MAD_TO_SIGMA = 3.0, 0.15, 1.4826
 # Above the band only a jump past this multiple of the median is news: a growing business
-# outgrows a four-week median every week, and a drop is what loses data.
-VOLUME_JUMP = 5.0
+# outgrows a four-week median every week, and a drop is what loses data. A source whose
+# median is below VOLUME_JUMP_MIN_MEDIAN rows is not judged for jumps: from 1 row to 9 is
+# chance (seen on the sample's moderation labels), not news.
+VOLUME_JUMP, VOLUME_JUMP_MIN_MEDIAN = 5.0, 20
 TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 CONSERVATION_CHECK = "rows_conserved"
@@ -146,7 +148,9 @@ def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> Asse
         if history is None:
             continue
         median, low, high = volume_band(history)
-        jump = counts[delivery] > max(high, VOLUME_JUMP * median)
+        jump = median >= VOLUME_JUMP_MIN_MEDIAN and counts[delivery] > max(
+            high, VOLUME_JUMP * median
+        )
         if counts[delivery] < low or jump:
             anomalies[delivery] = (
                 f"{counts[delivery]} rows, expected {low:,.0f}..{high:,.0f} "
@@ -155,7 +159,8 @@ def volume_result(report: landing.LandingReport, counts: dict[str, int]) -> Asse
     rule = (
         f"rows per delivery no lower than the median less {VOLUME_SIGMAS:g} spreads of the "
         f"same weekday in the last {VOLUME_WEEKS} weeks (MAD, chance or 15 % of the median, "
-        f"whichever is largest), and below {VOLUME_JUMP:g} times that median"
+        f"whichever is largest), and below {VOLUME_JUMP:g} times that median (when it is "
+        f"{VOLUME_JUMP_MIN_MEDIAN} rows or more)"
     )
     shown = [f"{day} ({counts[day]:,} row{'' if counts[day] == 1 else 's'})" for day in anomalies]
     findings = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")

@@ -297,8 +297,9 @@ CHART_DAYS = 14
 def published_views(
     con: duckdb.DuckDBPyConnection, row_counts: dict[str, int]
 ) -> dict[str, object]:
-    """Previews of the headline marts, DAU and GMV charts, and the latest day's numbers
-    (numeric metadata: the asset's Plots tab charts them across publishes)."""
+    """Previews of the headline marts, DAU and GMV charts, and the last complete day's
+    numbers (numeric metadata: the asset's Plots tab charts them across publishes, so a day
+    still arriving must never be one of them: docs/marts.md, "Complete days")."""
     metadata: dict[str, object] = {}
     for relation, order_by in PREVIEWS.items():
         if relation in row_counts:
@@ -306,17 +307,24 @@ def published_views(
             metadata[f"preview_{relation.split('.')[1]}"] = MetadataValue.md(preview)
     if "marts.fct_daily_active_users" in row_counts and "marts.fct_daily_marketplace" in row_counts:
         days = con.execute(f"""
-            select cast(dau.activity_date as varchar), dau.dau, coalesce(market.gmv_krw, 0)
+            select cast(dau.activity_date as varchar), dau.dau, coalesce(market.gmv_krw, 0),
+                dau.is_complete
             from marts.fct_daily_active_users as dau
             left join marts.fct_daily_marketplace as market
                 on dau.activity_date = market.kpi_date
             order by dau.activity_date desc
             limit {CHART_DAYS}
         """).fetchall()[::-1]
-        metadata["chart_dau"] = MetadataValue.md(bar_chart([(d, float(v)) for d, v, _ in days]))
-        metadata["chart_gmv_krw"] = MetadataValue.md(bar_chart([(d, float(g)) for d, _, g in days]))
-        if days:
-            metadata["latest_day"] = MetadataValue.text(days[-1][0])
-            metadata["latest_dau"] = MetadataValue.int(int(days[-1][1]))
-            metadata["latest_gmv_krw"] = MetadataValue.float(float(days[-1][2]))
+        labels = [day if complete else f"{day} (arriving)" for day, _, _, complete in days]
+        metadata["chart_dau"] = MetadataValue.md(
+            bar_chart([(label, float(d[1])) for label, d in zip(labels, days, strict=True)])
+        )
+        metadata["chart_gmv_krw"] = MetadataValue.md(
+            bar_chart([(label, float(d[2])) for label, d in zip(labels, days, strict=True)])
+        )
+        complete = [d for d in days if d[3]]
+        if complete:
+            metadata["last_complete_day"] = MetadataValue.text(complete[-1][0])
+            metadata["last_complete_dau"] = MetadataValue.int(int(complete[-1][1]))
+            metadata["last_complete_gmv_krw"] = MetadataValue.float(float(complete[-1][2]))
     return metadata

@@ -59,6 +59,7 @@ from orchestration.freshness import (
     record_refreshes,
     with_pending,
 )
+from orchestration.notify import AnomalyAlert, NotifierResource
 from orchestration.observability import docs_url, markdown_table, table_metadata
 from orchestration.partitions import window_of
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
@@ -252,6 +253,41 @@ def with_failing_rows(
     )
 
 
+# docs/marts.md, "Metric anomalies": what the alert tells, once per metric and day.
+RECENT_ANOMALIES = """
+    select metric_label, cast(metric_date as varchar), figure, lower_bound, upper_bound,
+        direction, sentence
+    from marts.fct_metric_anomalies
+    where is_anomaly
+        and metric_date > (select max(metric_date) from marts.fct_metric_anomalies) - 7
+"""
+ANOMALIES_DASHBOARD = "growth"
+ANOMALIES_MODEL = "model.dongne.fct_metric_anomalies"
+
+
+def alert_metric_anomalies(
+    settings: Settings, notifier: NotifierResource, run_url: str
+) -> list[AnomalyAlert]:
+    """Send an alert for each anomaly of the seven newest judged days not alerted before
+    (the check `assert_no_metric_anomalies_this_week` shows the same rows as a warning)."""
+    with warehouse_reader(settings) as con:
+        rows = con.execute(RECENT_ANOMALIES).fetchall()
+    return notifier.send_new_anomalies(
+        AnomalyAlert(
+            metric,
+            day,
+            figure,
+            low,
+            high,
+            direction,
+            sentence,
+            dashboard_url=notifier.dashboard_url(ANOMALIES_DASHBOARD),
+            run_url=run_url,
+        )
+        for metric, day, figure, low, high, direction, sentence in rows
+    )
+
+
 def previous_attempt(
     context: AssetExecutionContext, settings: Settings, step: str
 ) -> tuple[Path, bool] | None:
@@ -344,6 +380,7 @@ def run_dbt(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     platform: PlatformResource,
+    notifier: NotifierResource,
     calendar: Calendar,
 ) -> Iterator[Any]:
     """`dbt build` for this step; after a failure, `dbt retry` of what did not finish.
@@ -415,6 +452,10 @@ def run_dbt(
         }
         events = list(with_table_metadata(held, platform, relations, compiled))
     yield from events
+    if any(r.get("unique_id") == ANOMALIES_MODEL and r.get("status") == "success" for r in results):
+        sent = alert_metric_anomalies(settings, notifier, notifier.run_url(context.run.run_id))
+        for alert in sent:
+            context.log.warning(f"metric anomaly alerted: {alert.sentence}")
     if invocation.success and not headline:
         clear_pending(settings.data_dir, window)
     if not invocation.success:
@@ -456,8 +497,11 @@ def build_dbt_models(settings: Settings, calendar: Calendar) -> AssetsDefinition
         name=DBT_ASSETS_NAME,
     )
     def dongne_dbt_models(
-        context: AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource
+        context: AssetExecutionContext,
+        dbt: DbtCliResource,
+        platform: PlatformResource,
+        notifier: NotifierResource,
     ) -> Iterator[Any]:
-        yield from run_dbt(context, dbt, platform, calendar)
+        yield from run_dbt(context, dbt, platform, notifier, calendar)
 
     return dongne_dbt_models

@@ -65,7 +65,9 @@ final as (
         users.variant,
         users.assigned_at,
         users.variant_count > 1 as is_excluded,
-        coalesce(conversions.conversion_trades, 0) > 0 as has_converted
+        coalesce(conversions.conversion_trades, 0) > 0 as has_converted,
+        -- The guardrail (fct_experiment_readout): completed trades as the buyer in the window.
+        coalesce(conversions.conversion_trades, 0) as conversion_trades
     from users
     left join conversions
         on

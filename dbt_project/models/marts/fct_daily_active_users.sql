@@ -1,7 +1,10 @@
 with
 
 calendar as (
-    select date_day from {{ ref('int_calendar_dates') }}
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
 ),
 
 user_days as (
@@ -38,6 +41,7 @@ counts as (
 final as (
     select
         calendar.date_day as activity_date,
+        calendar.is_complete,
         coalesce(counts.dau, 0) as dau,
         coalesce(counts.wau, 0) as wau,
         coalesce(counts.mau, 0) as mau
@@ -49,5 +53,6 @@ select
     activity_date,
     cast(dau as bigint) as dau,
     cast(wau as bigint) as wau,
-    cast(mau as bigint) as mau
+    cast(mau as bigint) as mau,
+    is_complete
 from final

@@ -1,7 +1,10 @@
 with
 
 calendar as (
-    select date_day from {{ ref('int_calendar_dates') }}
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
 ),
 
 listings as (
@@ -32,6 +35,7 @@ trades_by_day as (
 final as (
     select
         calendar.date_day as kpi_date,
+        calendar.is_complete,
         coalesce(listings_by_day.listings_created, 0) as listings_created,
         coalesce(trades_by_day.completed_trades, 0) as completed_trades,
         coalesce(trades_by_day.gmv_krw, 0) as gmv_krw
@@ -44,5 +48,6 @@ select
     kpi_date,
     cast(listings_created as bigint) as listings_created,
     cast(completed_trades as bigint) as completed_trades,
-    cast(gmv_krw as bigint) as gmv_krw
+    cast(gmv_krw as bigint) as gmv_krw,
+    is_complete
 from final

@@ -1,7 +1,10 @@
 with
 
 calendar as (
-    select date_day from {{ ref('int_calendar_dates') }}
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
 ),
 
 listings as (
@@ -62,7 +65,9 @@ combined as (
 
 -- Only calendar days (as in fct_daily_marketplace); segments without activity have no row.
 final as (
-    select combined.*
+    select
+        combined.*,
+        calendar.is_complete
     from combined
     inner join calendar on combined.kpi_date = calendar.date_day
 )
@@ -73,5 +78,6 @@ select
     category_id,
     cast(listings_created as bigint) as listings_created,
     cast(completed_trades as bigint) as completed_trades,
-    cast(gmv_krw as bigint) as gmv_krw
+    cast(gmv_krw as bigint) as gmv_krw,
+    is_complete
 from final

@@ -1,7 +1,10 @@
 with
 
 calendar as (
-    select date_day from {{ ref('int_calendar_dates') }}
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
 ),
 
 sessions as (
@@ -24,6 +27,7 @@ daily as (
 final as (
     select
         calendar.date_day as session_date,
+        calendar.is_complete,
         coalesce(daily.sessions, 0) as sessions,
         coalesce(daily.users_with_sessions, 0) as users_with_sessions,
         coalesce(daily.logged_out_sessions, 0) as logged_out_sessions,
@@ -41,5 +45,6 @@ select
     cast(logged_out_sessions as bigint) as logged_out_sessions,
     cast(avg_duration_seconds as double) as avg_duration_seconds,
     cast(median_duration_seconds as double) as median_duration_seconds,
-    cast(avg_events_per_session as double) as avg_events_per_session
+    cast(avg_events_per_session as double) as avg_events_per_session,
+    is_complete
 from final

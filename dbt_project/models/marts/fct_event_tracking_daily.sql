@@ -26,6 +26,13 @@ plan as (
     from {{ ref('tracking_plan') }}
 ),
 
+complete_days as (
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
+),
+
 checked as (
     select
         events.event_date,
@@ -43,7 +50,7 @@ checked as (
     left join plan on events.event_name = plan.event_name
 ),
 
-final as (
+counted as (
     select
         event_date,
         event_name,
@@ -53,6 +60,14 @@ final as (
         sum(case when is_missing_property then 1 else 0 end) as missing_property_count
     from checked
     group by event_date, event_name, is_planned, required_property
+),
+
+final as (
+    select
+        counted.*,
+        complete_days.is_complete
+    from counted
+    inner join complete_days on counted.event_date = complete_days.date_day
 )
 
 select
@@ -61,5 +76,6 @@ select
     is_planned,
     required_property,
     cast(event_count as bigint) as event_count,
-    cast(missing_property_count as bigint) as missing_property_count
+    cast(missing_property_count as bigint) as missing_property_count,
+    is_complete
 from final

@@ -1,7 +1,10 @@
 with
 
 calendar as (
-    select date_day from {{ ref('int_calendar_dates') }}
+    select
+        date_day,
+        is_complete
+    from {{ ref('int_day_completeness') }}
 ),
 
 user_days as (
@@ -70,6 +73,7 @@ churned as (
 final as (
     select
         calendar.date_day as activity_date,
+        calendar.is_complete,
         coalesce(classified.new_users, 0) as new_users,
         coalesce(classified.retained_users, 0) as retained_users,
         coalesce(classified.resurrected_users, 0) as resurrected_users,
@@ -84,5 +88,6 @@ select
     cast(new_users as bigint) as new_users,
     cast(retained_users as bigint) as retained_users,
     cast(resurrected_users as bigint) as resurrected_users,
-    cast(churned_users as bigint) as churned_users
+    cast(churned_users as bigint) as churned_users,
+    is_complete
 from final

@@ -14,8 +14,9 @@ user_days as (
 calendar_bounds as (
     select
         min(date_day) as first_date,
-        max(date_day) as last_date
-    from {{ ref('int_calendar_dates') }}
+        max(date_day) as last_date,
+        max(case when is_complete then date_day end) as last_complete_date
+    from {{ ref('int_day_completeness') }}
 ),
 
 -- Cohort week: the Monday of the week of signup_at (current state).
@@ -59,7 +60,13 @@ cohort_weeks as (
         cohorts.cohort_users,
         week_numbers.weeks_since_signup,
         cast({{ dbt.dateadd('day', '7 * week_numbers.weeks_since_signup', 'cohorts.cohort_week') }} as date)
-            as week_start
+            as week_start,
+        -- docs/marts.md: a week is over when its Sunday is a complete day.
+        coalesce(
+            cast({{ dbt.dateadd('day', '7 * week_numbers.weeks_since_signup + 6', 'cohorts.cohort_week') }} as date)
+            <= calendar_bounds.last_complete_date,
+            false
+        ) as is_period_over
     from cohorts
     cross join week_numbers
     cross join calendar_bounds
@@ -88,7 +95,8 @@ final as (
         cohort_weeks.cohort_week,
         cohort_weeks.weeks_since_signup,
         cohort_weeks.cohort_users,
-        coalesce(active_members.active_users, 0) as active_users
+        coalesce(active_members.active_users, 0) as active_users,
+        cohort_weeks.is_period_over
     from cohort_weeks
     left join active_members
         on
@@ -101,5 +109,6 @@ select
     cast(weeks_since_signup as integer) as weeks_since_signup,
     cast(cohort_users as bigint) as cohort_users,
     cast(active_users as bigint) as active_users,
-    cast(active_users as double) / cohort_users as retention_rate
+    cast(active_users as double) / cohort_users as retention_rate,
+    is_period_over
 from final

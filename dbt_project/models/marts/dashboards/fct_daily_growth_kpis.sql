@@ -22,7 +22,8 @@ final as (
         growth.resurrected_users,
         growth.churned_users,
         cast(growth.new_users + growth.resurrected_users as double)
-        / nullif(growth.churned_users, 0) as quick_ratio
+        / nullif(growth.churned_users, 0) as quick_ratio,
+        active_users.is_complete
     from active_users
     inner join growth on active_users.activity_date = growth.activity_date
 )
@@ -37,5 +38,6 @@ select
     retained_users,
     resurrected_users,
     churned_users,
-    cast(quick_ratio as double) as quick_ratio
+    cast(quick_ratio as double) as quick_ratio,
+    is_complete
 from final

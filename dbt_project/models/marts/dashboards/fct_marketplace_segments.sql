@@ -24,7 +24,8 @@ final as (
         coalesce(categories.category_name, 'unknown category') as category_name,
         segments.listings_created,
         segments.completed_trades,
-        segments.gmv_krw
+        segments.gmv_krw,
+        segments.is_complete
     from segments
     left join regions on segments.region_id = regions.region_id
     left join categories on segments.category_id = categories.category_id
@@ -39,5 +40,6 @@ select
     category_name,
     listings_created,
     completed_trades,
-    gmv_krw
+    gmv_krw,
+    is_complete
 from final
