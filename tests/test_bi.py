@@ -200,11 +200,25 @@ def big_number(page: Any, chart: str) -> str:
 
 
 def table_rows(page: Any, chart: str) -> list[list[str]]:
-    """The cells of a table chart, row by row, as the page shows them."""
-    holder = page.locator(".dashboard-component-chart-holder", has_text=chart).first
-    return holder.locator("tbody tr").evaluate_all(
-        "rows => rows.map(row => [...row.querySelectorAll('td')].map(td => td.innerText.trim()))"
-    )
+    """The cells of a table chart, row by row, as the page shows them (once it shows any:
+    on a busy machine a table's rows were seen to come a moment after its header)."""
+    # A chart's holder (the markdown introduction has the same class and may name it).
+    holder = page.locator(
+        ".dashboard-component-chart-holder[class*='dashboard-chart-id-']",
+        has=page.locator(".header-title, [data-test='editable-title']", has_text=chart),
+    ).first
+
+    def rows() -> list[list[str]]:
+        return holder.locator("tbody tr").evaluate_all(
+            "rows => rows.map(row => [...row.querySelectorAll('td')]"
+            ".map(td => td.innerText.trim()))"
+        )
+
+    try:
+        return wait_for(f"the rows of {chart}", rows, timeout=30, every=1)
+    except AssertionError:
+        page.screenshot(path=str(artifacts_dir() / f"bi-{chart}-no-rows.png"), full_page=True)
+        return rows()
 
 
 LAST_COMPLETE_DAU = (

@@ -40,13 +40,14 @@ def test_growth_kpis_are_the_active_users_and_growth_accounting_figures(publishe
     dau = query(published, "select * from marts.fct_daily_active_users order by activity_date")
     growth = query(published, "select * from marts.fct_growth_accounting order by activity_date")
     assert len(kpis) == len(dau) == len(growth) > 30
-    for row, (day, d, w, m), (_, new, retained, resurrected, churned) in zip(
+    for row, (day, d, w, m, complete), (_, new, retained, resurrected, churned, _) in zip(
         kpis, dau, growth, strict=True
     ):
         stickiness = d / m if m else None
         quick = (new + resurrected) / churned if churned else None
         assert row == pytest.approx(
-            (day, d, w, m, stickiness, new, retained, resurrected, churned, quick), rel=1e-12
+            (day, d, w, m, stickiness, new, retained, resurrected, churned, quick, complete),
+            rel=1e-12,
         )
     assert any(row[9] is not None and row[9] != 1 for row in kpis)  # not a constant
 
@@ -78,8 +79,8 @@ def test_experiment_readout_adds_wilson_intervals_and_the_sample_ratio_flag(
 def test_marketplace_segments_name_every_segment_and_keep_its_numbers(published: Path) -> None:
     named = query(
         published,
-        "select kpi_date, region_id, category_id, listings_created, completed_trades, gmv_krw "
-        "from marts.fct_marketplace_segments order by all",
+        "select kpi_date, region_id, category_id, listings_created, completed_trades, gmv_krw, "
+        "is_complete from marts.fct_marketplace_segments order by all",
     )
     segments = query(published, "select * from marts.fct_daily_marketplace_by_segment order by all")
     assert named == segments and named
