@@ -54,10 +54,12 @@ def metricflow_project(settings: Settings) -> Path:
 
 
 def last_complete_day(analytics_path: Path) -> date | None:
-    """The newest complete day of the published data (docs/marts.md, "Complete days")."""
+    """The newest complete day the semantic layer's own tables know (docs/marts.md,
+    "Complete days"): they follow in the batch run, while the headline marts are rebuilt on
+    every arrival, so the headline marts may already know a newer one."""
     with duckdb.connect(str(analytics_path), read_only=True) as con:
         found = con.execute(
-            "select max(activity_date) from marts.fct_daily_active_users where is_complete"
+            "select max(activity_date) from marts.fct_active_user_days where is_complete"
         ).fetchone()
     return found[0] if found else None
 

@@ -113,15 +113,15 @@ class NotifierResource(ConfigurableResource):
         return f"{self.bi_url}/superset/dashboard/{slug}/"
 
     def send_new_anomalies(self, alerts: Iterable[AnomalyAlert]) -> list[AnomalyAlert]:
-        """Send the anomalies not sent before (remembered beside the alert log), oldest
-        first; returns those sent."""
+        """Send the anomalies not sent before (remembered beside the alert log, each as soon
+        as it is sent), oldest first; returns those sent. Runs in the dbt step, which the
+        warehouse pool runs one at a time: two sends never race."""
         sent_path = Path(self.alert_log).with_name("alerted_anomalies.json")
         sent = set(json.loads(sent_path.read_text())) if sent_path.exists() else set()
         new = sorted((a for a in alerts if a.key not in sent), key=lambda a: (a.day, a.metric))
         for alert in new:
             self.send(alert)
             sent.add(alert.key)
-        if new:
             write_aside(sent_path, json.dumps(sorted(sent), indent=0))
         return new
 

@@ -389,6 +389,12 @@ def experiment_decisions(raw: Path) -> list[tuple]:
     guardrail difference, its low, its high, decision), sorted."""
     results = {(r[0], r[1]): r for r in experiments(raw)}
     received_through = max(e["received_at"] for e in valid_events(raw))
+    exports = [
+        date.fromisoformat(position[0])
+        for table, key, ints, stamps in EXPORT_TABLES
+        for position, _ in all_rows(raw, table, key, ints, stamps)
+    ]
+    exported_through = max(exports) if exports else None
     rows = []
     for spec, bought, srm in _experiment_stats(raw):
         experiment, control = spec["experiment_id"], spec["control_variant"]
@@ -400,7 +406,13 @@ def experiment_decisions(raw: Path) -> list[tuple]:
         holm = _holm(tested)
         n_c, x_c = len(bought[control]), sum(k > 0 for k in bought[control])
         p_c = x_c / n_c if n_c else None
-        has_ended = received_through >= spec["ended_at"]
+        end = spec["ended_at"]
+        has_ended = (
+            end is not None
+            and exported_through is not None
+            and received_through >= end + COMPLETE_AFTER
+            and exported_through >= (end - timedelta(seconds=1)).date()
+        )
 
         def mean_and_variance(users: list[int]) -> tuple[float | None, float | None]:
             if not users:
@@ -415,7 +427,6 @@ def experiment_decisions(raw: Path) -> list[tuple]:
             if variant == control:
                 continue
             n, x = len(users), sum(k > 0 for k in users)
-            lift = results[(experiment, variant)][5]
             lift_low = lift_high = mde = None
             if x and x_c:
                 half = Z95 * math.sqrt(1 / x - 1 / n + 1 / x_c - 1 / n_c)
@@ -437,7 +448,8 @@ def experiment_decisions(raw: Path) -> list[tuple]:
                 decision = "keep running: not at its end date yet"
             elif adjusted is not None and adjusted < 0.05:
                 harmed = high is not None and high < 0
-                decision = "ship" if lift is not None and lift > 0 and not harmed else "do not ship"
+                more = p_c is not None and n > 0 and x / n > p_c
+                decision = "ship" if more and not harmed else "do not ship"
             elif mde is None or mde > SMALLEST_LIFT_WORTH_SHIPPING:
                 decision = "keep running: too small to tell"
             else:
@@ -482,8 +494,14 @@ def incidents(raw: Path) -> list[tuple]:
     return sorted(rows)
 
 
-# docs/marts.md, "Complete days": events received up to this long past a day's end.
+# docs/marts.md, "Complete days": events received up to this long past a day's end, and
+# an export of these tables dated that day or later.
 COMPLETE_AFTER = timedelta(hours=2)
+EXPORT_TABLES = (
+    ("users", "user_id", USER_INTS, ("signup_at", "updated_at")),
+    ("listings", "listing_id", LISTING_INTS, ("created_at", "updated_at")),
+    ("trades", "trade_id", TRADE_INTS, ("completed_at", "updated_at")),
+)
 
 
 def day_completeness(raw: Path) -> dict[date, bool]:
@@ -494,11 +512,7 @@ def day_completeness(raw: Path) -> dict[date, bool]:
     received_through = max(e["received_at"] for e in events)
     exported = [
         date.fromisoformat(position[0])
-        for table, key, ints, stamps in (
-            ("users", "user_id", USER_INTS, ("signup_at", "updated_at")),
-            ("listings", "listing_id", LISTING_INTS, ("created_at", "updated_at")),
-            ("trades", "trade_id", TRADE_INTS, ("completed_at", "updated_at")),
-        )
+        for table, key, ints, stamps in EXPORT_TABLES
         for position, _ in all_rows(raw, table, key, ints, stamps)
     ]
     exported_through = max(exported) if exported else None
@@ -531,7 +545,7 @@ def metric_anomalies(raw: Path, salt: str) -> list[tuple]:
         for _, spec in all_rows(
             raw, "incidents", "incident_id", (), ("started_at", "ended_at"), "reference"
         )
-        if spec["started_at"] and spec["ended_at"]
+        if spec["started_at"]
     ]
 
     def history(metric: str, day: date) -> list[float] | None:
@@ -557,7 +571,8 @@ def metric_anomalies(raw: Path, salt: str) -> list[tuple]:
             causes = sorted(
                 spec["incident_id"]
                 for spec in open_incidents
-                if spec["started_at"] < start + timedelta(days=1) and spec["ended_at"] > start
+                if spec["started_at"] < start + timedelta(days=1)
+                and (spec["ended_at"] is None or spec["ended_at"] > start)
             )
             rows.append(
                 (

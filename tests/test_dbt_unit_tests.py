@@ -44,5 +44,5 @@ def test_every_dbt_unit_test_passes(
     built, _ = sample_build
     settings = settings_for(sample_raw_dir, copy_build(built, tmp_path / "data"))
     unit_tests = unit_test_results(settings, dbt_executable())
-    assert len(unit_tests) >= 17
+    assert len(unit_tests) == 19  # each one counted: none may go missing unnoticed
     assert {r["status"] for r in unit_tests} == {"pass"}

@@ -168,7 +168,17 @@ def test_complete_days_and_weeks_equal_the_independent_implementation(
         ("fct_daily_growth_kpis", "activity_date"),
     ]:
         assert query(db, f"select {day}, is_complete from marts.{table} order by 1") == expected
+    for table, day in [
+        ("fct_daily_marketplace_by_segment", "kpi_date"),
+        ("fct_marketplace_segments", "kpi_date"),
+        ("fct_event_tracking_daily", "event_date"),
+        ("fct_active_user_days", "activity_date"),
+    ]:
+        shown = query(db, f"select distinct {day}, is_complete from marts.{table} order by 1")
+        assert shown and set(shown) <= set(expected), table
     last_complete = max(day for day, complete in expected if complete)
+    trades = query(db, "select completed_date, is_complete from marts.fct_completed_trades")
+    assert trades and all(complete == (day <= last_complete) for day, complete in trades)
     weeks = query(
         db,
         "select cohort_week, weeks_since_signup, is_period_over from marts.fct_retention_cohorts "

@@ -1,6 +1,8 @@
 {#
     Figures in words, for the sentences the marts hold (fct_metric_anomalies,
-    fct_experiment_readout): the same text on every engine.
+    fct_experiment_readout): the same text on every engine (up to how an exact tie in the
+    last digit rounds: Spark's format_string rounds half up, DuckDB's format the binary
+    value). A null figure gives a null text on every engine: callers coalesce it.
 #}
 
 {# A date's weekday in English ('Monday' .. 'Sunday'). #}
@@ -40,8 +42,9 @@
     format('{:+.1f} %', 100 * ({{ expr }}))
 {%- endmacro %}
 
+{# Java's formatter writes a null as 'null' (cut to the precision): null stays null here. #}
 {% macro spark__signed_percent_text(expr) -%}
-    format_string('%+.1f %%', 100 * ({{ expr }}))
+    case when ({{ expr }}) is not null then format_string('%+.1f %%', 100 * ({{ expr }})) end
 {%- endmacro %}
 
 
@@ -55,5 +58,19 @@
 {%- endmacro %}
 
 {% macro spark__decimal_text(expr, decimals) -%}
-    format_string('%.{{ decimals }}f', {{ expr }})
+    case when ({{ expr }}) is not null then format_string('%.{{ decimals }}f', {{ expr }}) end
+{%- endmacro %}
+
+
+{# A share as a percentage with one decimal, no thousands separator: 0.1234 -> '12.3 %'. #}
+{% macro percent_text(expr) -%}
+    {{ return(adapter.dispatch('percent_text', 'dongne')(expr)) }}
+{%- endmacro %}
+
+{% macro default__percent_text(expr) -%}
+    format('{:.1f} %', 100 * ({{ expr }}))
+{%- endmacro %}
+
+{% macro spark__percent_text(expr) -%}
+    case when ({{ expr }}) is not null then format_string('%.1f %%', 100 * ({{ expr }})) end
 {%- endmacro %}

@@ -6,10 +6,10 @@ completed_trades as (
     select * from {{ ref('int_trades_completed') }}
 ),
 
-complete_days as (
-    select
-        date_day,
-        is_complete
+-- Every day up to the last complete one is complete (docs/marts.md), a trade dated before
+-- the calendar's first day included.
+last_complete as (
+    select max(case when is_complete then date_day end) as last_complete_date
     from {{ ref('int_day_completeness') }}
 ),
 
@@ -22,9 +22,10 @@ final as (
         completed_trades.price_krw,
         completed_trades.completed_at,
         completed_trades.completed_date,
-        coalesce(complete_days.is_complete, false) as is_complete
+        coalesce(completed_trades.completed_date <= last_complete.last_complete_date, false)
+            as is_complete
     from completed_trades
-    left join complete_days on completed_trades.completed_date = complete_days.date_day
+    cross join last_complete
 )
 
 select

@@ -151,7 +151,8 @@ bands as (
     from spreads
 ),
 
--- The incident open on the day, if any (the earliest-starting one), as the likely cause.
+-- The incident open on the day, if any (the smallest id when several; one without an end is
+-- open from its start on), as the likely cause.
 day_incidents as (
     select
         bands.metric,
@@ -161,7 +162,7 @@ day_incidents as (
     inner join incidents
         on
             incidents.started_at < {{ dbt.dateadd('day', 1, day_start) }}
-            and incidents.ended_at > {{ day_start }}
+            and (incidents.ended_at is null or incidents.ended_at > {{ day_start }})
     group by bands.metric, bands.metric_date
 ),
 

@@ -11,6 +11,7 @@
 {% set alpha = 0.05 %}
 {% set srm_alpha = 0.001 %}
 {% set smallest_lift = var('experiment_smallest_lift_worth_shipping') %}
+{% set lateness_hours = var('complete_after_hours') %}
 
 with
 
@@ -102,7 +103,15 @@ compared as (
     select
         results.*,
         experiments.ended_at,
-        coalesce(deliveries.events_received_through >= experiments.ended_at, false) as has_ended,
+        -- The deliveries cover ended_at as they cover a complete day: events received up to
+        -- the allowed lateness past it, and the export of its last day.
+        coalesce(
+            deliveries.events_received_through
+            >= {{ dbt.dateadd('hour', lateness_hours, 'experiments.ended_at') }}
+            and deliveries.exported_through
+            >= cast({{ dbt.dateadd('second', -1, 'experiments.ended_at') }} as date),
+            false
+        ) as has_ended,
         control.control_users,
         control.control_converted,
         control.control_rate,
@@ -182,7 +191,10 @@ bounded as (
         end as lift_ci_high,
         guardrail_difference - guardrail_half_width as guardrail_ci_low,
         guardrail_difference + guardrail_half_width as guardrail_ci_high,
-        coalesce(srm_p_value < {{ srm_alpha }}, false) as is_sample_ratio_mismatch
+        coalesce(srm_p_value < {{ srm_alpha }}, false) as is_sample_ratio_mismatch,
+        coalesce(holm_p_value < {{ alpha }}, false) as is_clear,
+        coalesce(conversion_rate > control_rate, false) as converts_more,
+        coalesce(guardrail_difference + guardrail_half_width < 0, false) as is_guardrail_down
     from intervals
 ),
 
@@ -193,9 +205,8 @@ decided as (
             when is_control then null
             when is_sample_ratio_mismatch then 'do not trust: the split is off'
             when not has_ended then 'keep running: not at its end date yet'
-            when holm_p_value < {{ alpha }} and lift_vs_control > 0 and not coalesce(guardrail_ci_high < 0, false)
-                then 'ship'
-            when holm_p_value < {{ alpha }} then 'do not ship'
+            when is_clear and converts_more and not is_guardrail_down then 'ship'
+            when is_clear then 'do not ship'
             when minimum_detectable_lift is null or minimum_detectable_lift > {{ smallest_lift }}
                 then 'keep running: too small to tell'
             else 'do not ship'
@@ -216,27 +227,26 @@ final as (
                 ]) }}
             when not has_ended
                 then {{ dbt.concat([
-                    "'The test runs until '", dbt.cast('ended_at', api.Column.translate_type('string')),
-                    "'; deciding earlier reads noise as an effect.'",
+                    "'The test runs until '",
+                    "coalesce(" ~ dbt.cast('ended_at', api.Column.translate_type('string')) ~ ", 'an end not given')",
+                    "' and the deliveries do not cover that yet; deciding earlier reads noise as an effect.'",
                 ]) }}
-            when decision = 'ship'
+            when is_clear
                 then {{ dbt.concat([
-                    "'Conversion lift '", signed_percent_text('lift_vs_control'),
-                    "' (95 % interval '", signed_percent_text('lift_ci_low'), "' to '",
-                    signed_percent_text('lift_ci_high'), "'), Holm-adjusted p '",
-                    decimal_text('holm_p_value', 3), "' < " ~ alpha ~ "; trades per user did not fall.'",
-                ]) }}
-            when decision = 'do not ship' and holm_p_value < {{ alpha }} and lift_vs_control > 0
-                then {{ dbt.concat([
-                    "'Conversion lift '", signed_percent_text('lift_vs_control'),
-                    "', but completed trades per user fell by '", decimal_text('-guardrail_difference', 3),
-                    "' (95 % interval of the change '", decimal_text('guardrail_ci_low', 3), "' to '",
-                    decimal_text('guardrail_ci_high', 3), "').'",
-                ]) }}
-            when decision = 'do not ship' and holm_p_value < {{ alpha }}
-                then {{ dbt.concat([
-                    "'Conversion fell: lift '", signed_percent_text('lift_vs_control'),
-                    "', Holm-adjusted p '", decimal_text('holm_p_value', 3), "' < " ~ alpha ~ ".'",
+                    "'Converts '", percent_text('conversion_rate'), "' against '",
+                    percent_text('control_rate'), "' in the control (lift '",
+                    "coalesce(" ~ signed_percent_text('lift_vs_control') ~ ", 'not defined')",
+                    "', 95 % interval '", "coalesce(" ~ signed_percent_text('lift_ci_low') ~ ", 'n/a')",
+                    "' to '", "coalesce(" ~ signed_percent_text('lift_ci_high') ~ ", 'n/a')",
+                    "'), Holm-adjusted p '", decimal_text('holm_p_value', 3), "' < " ~ alpha ~ "'",
+                    "case when is_guardrail_down then "
+                    ~ dbt.concat([
+                        "'; but completed trades per user fell by '", decimal_text('-guardrail_difference', 3),
+                        "' (95 % interval of the change '", decimal_text('guardrail_ci_low', 3), "' to '",
+                        decimal_text('guardrail_ci_high', 3), "')'",
+                    ])
+                    ~ " when converts_more then '; trades per user did not fall' else '' end",
+                    "'.'",
                 ]) }}
             when decision = 'do not ship'
                 then {{ dbt.concat([
