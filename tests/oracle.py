@@ -39,25 +39,35 @@ def _instant(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+def parse_event_line(line: str) -> tuple[dict, datetime, datetime] | None:
+    """An event line as docs/sources.md accepts it (the object, occurred_at, received_at),
+    or None when it is quarantined."""
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(obj, dict) or any(obj.get(k) in (None, "") for k in REQUIRED):
+        return None
+    occurred, received = _instant(obj["occurred_at"]), _instant(obj["received_at"])
+    user = obj.get("user_id")
+    if occurred is None or received is None:
+        return None
+    if user is not None and (isinstance(user, bool) or not isinstance(user, int)):
+        return None
+    return obj, occurred, received
+
+
 def valid_events(raw: Path) -> list[dict]:
     """Loaded, de-duplicated events with their KST event time."""
     best: dict[str, tuple] = {}
     for path in sorted(raw.glob("events/*/*.jsonl*")):
         for number, line in enumerate(_text(path).split("\n"), start=1):
-            if not line.strip():
+            parsed = parse_event_line(line)
+            if parsed is None:
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(obj, dict) or any(obj.get(k) in (None, "") for k in REQUIRED):
-                continue
-            occurred, received = _instant(obj["occurred_at"]), _instant(obj["received_at"])
-            user = obj.get("user_id")
-            if occurred is None or received is None:
-                continue
-            if user is not None and (isinstance(user, bool) or not isinstance(user, int)):
-                continue
+            obj, occurred, received = parsed
             key = (received, path.relative_to(raw).as_posix(), number)
             if obj["event_id"] not in best or key < best[obj["event_id"]][0]:
                 best[obj["event_id"]] = (key, obj, occurred, received)
