@@ -13,7 +13,7 @@ check on the unbroken platform passes, so what fails is the breakage, not the se
 | readers never block | a publish written in place | the publish, with a reader open |
 | one writer | a pool limit of 2; a writer without the pool | pool claims; pool membership |
 | idempotent | staging without its de-duplication | the build's unique test |
-| no personal data | an unkeyed hash, another salt | `key_findings` (a leaked id: test_privacy) |
+| no personal data | an unkeyed hash, another salt, the buyer's key as the seller's | `key_findings` (a leaked id: test_privacy) |
 | clear errors | a mistake reported as a crash | `unclear` |
 """
 
@@ -336,6 +336,25 @@ def test_the_key_check_fails_on_keys_not_keyed_with_the_salt(
     assert key_findings(database, sample_raw_dir, salt) == [
         "marts.dim_users.user_key: not the contract's keys",
         "marts.dim_users: not one key per current user",
+    ]
+
+
+def test_the_key_check_fails_on_the_key_of_the_wrong_person(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    """A seller_key made from the buyer's id is a real person's key, keyed with the salt:
+    only the row-by-row check (`wrong_person_findings`) sees it."""
+    built, _ = sample_build
+    salt = settings_for(sample_raw_dir, built).pii_salt
+    database = Path(shutil.copy(built / "analytics.duckdb", tmp_path / "analytics.duckdb"))
+    database.chmod(0o644)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "update marts.fct_completed_trades set seller_key = buyer_key, buyer_key = seller_key"
+        )
+    assert key_findings(database, sample_raw_dir, salt) == [
+        "marts.fct_completed_trades.seller_key: the key of another person",
+        "marts.fct_completed_trades.buyer_key: the key of another person",
     ]
 
 
