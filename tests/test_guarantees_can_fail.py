@@ -13,7 +13,7 @@ check on the unbroken platform passes, so what fails is the breakage, not the se
 | readers never block | a publish written in place | the publish, with a reader open |
 | one writer | a pool limit of 2; a writer without the pool | pool claims; pool membership |
 | idempotent | staging without its de-duplication | the build's unique test |
-| no personal data | an unkeyed hash, another salt, the buyer's key as the seller's | `key_findings` (a leaked id: test_privacy) |
+| no personal data | unkeyed or wrong-person keys; a pad written | `key_findings`; secret scans |
 | clear errors | a mistake reported as a crash | `unclear` |
 """
 
@@ -41,13 +41,13 @@ from orchestration.assets.ingest import conservation_result
 from orchestration.dbt_cli import dbt_environment, dbt_executable
 from orchestration.landing import events, tables
 from orchestration.runner import DAGSTER_YAML
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, hmac_pads
 from orchestration.window import DeliveryWindow
 from tests import oracle
 from tests.conftest import copy_build, lake_rows_by_file, query, settings_for, tree_digest
 from tests.test_definitions import writers_in_the_warehouse_at_once, writers_outside_the_pool
 from tests.test_errors import missing_raw, unclear
-from tests.test_privacy import key_findings
+from tests.test_privacy import column_leaks, file_leaks, key_findings
 
 # -- No row is lost -------------------------------------------------------------------
 
@@ -356,6 +356,26 @@ def test_the_key_check_fails_on_the_key_of_the_wrong_person(
         "marts.fct_completed_trades.seller_key: the key of another person",
         "marts.fct_completed_trades.buyer_key: the key of another person",
     ]
+
+
+def test_the_secret_scan_finds_a_pad_in_a_log_and_in_a_table(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    """A pad is as good as the salt: one written into a log (as hex) or into a published
+    table is found where the salt would be."""
+    built, _ = sample_build
+    salt = settings_for(sample_raw_dir, built).pii_salt
+    inner, outer = hmac_pads(salt)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "build.log").write_text(f"setting dongne_hmac_outer = {outer.hex()}\n")
+    assert file_leaks([logs], salt)[1] == [f"{logs / 'build.log'}: {outer.hex().encode()[:6]!r}"]
+    database = Path(shutil.copy(built / "analytics.duckdb", tmp_path / "analytics.duckdb"))
+    database.chmod(0o644)
+    assert column_leaks(database, salt) == []
+    with duckdb.connect(str(database)) as con:
+        con.execute("update marts.dim_categories set category_name = ?", [inner.hex().upper()])
+    assert column_leaks(database, salt) == ["analytics.duckdb: marts.dim_categories.category_name"]
 
 
 # -- Clear errors ---------------------------------------------------------------------

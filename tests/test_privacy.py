@@ -18,7 +18,7 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.assets.publish import PublishError, publish_analytics_db
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, hmac_pads
 from tests import oracle
 from tests.conftest import query, settings_for
 
@@ -253,28 +253,61 @@ def test_publish_refuses_a_raw_person_id_column(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analytics.duckdb", "warehouse.duckdb"]
 
 
-def test_the_salt_is_never_written_to_any_output_or_log(
-    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
-) -> None:
-    data_dir, _ = sample_build
-    salt = settings_for(sample_raw_dir, data_dir).pii_salt.encode()
-    scanned = 0
-    leaks = []
-    for root in (data_dir, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"):
+def secrets_of(salt: str) -> list[bytes]:
+    """What must never be written: the salt, and its HMAC pads (each as good as the salt)
+    as raw bytes and as hex text, either case."""
+    pads = hmac_pads(salt)
+    return [
+        salt.encode(),
+        *pads,
+        *(pad.hex().encode() for pad in pads),
+        *(pad.hex().upper().encode() for pad in pads),
+    ]
+
+
+def file_leaks(roots: list[Path], salt: str) -> tuple[int, list[str]]:
+    """(files scanned, `file: secret` for each secret found) under `roots`, databases and
+    Parquet aside (they compress their strings: ask them by query, `column_leaks`)."""
+    secrets = secrets_of(salt)
+    scanned, leaks = 0, []
+    for root in roots:
         for path in root.rglob("*") if root.exists() else []:
             if path.is_file() and path.suffix not in {".duckdb", ".parquet", ".wal"}:
                 scanned += 1
-                if salt in path.read_bytes():
-                    leaks.append(str(path))
-    assert scanned > 10 and leaks == []
-    # Databases and Parquet compress their strings: ask them.
-    for database in (data_dir / "analytics.duckdb", data_dir / "warehouse.duckdb"):
-        with duckdb.connect(str(database), read_only=True) as con:
-            for schema, table, column in string_columns(database):
-                if schema in {"information_schema", "pg_catalog"}:
-                    continue
+                content = path.read_bytes()
+                leaks += [f"{path}: {secret[:6]!r}" for secret in secrets if secret in content]
+    return scanned, leaks
+
+
+def column_leaks(database: Path, salt: str) -> list[str]:
+    """Every text column of a DuckDB file, asked for the salt and the pads' hex."""
+    texts = [secret.decode() for secret in secrets_of(salt) if secret.isascii()]
+    leaks = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        for schema, table, column in string_columns(database):
+            if schema in {"information_schema", "pg_catalog"}:
+                continue
+            for text in texts:
                 found = con.execute(
                     f'select count(*) from "{schema}"."{table}" where contains("{column}", ?)',
-                    [salt.decode()],
+                    [text],
                 ).fetchone()[0]
-                assert found == 0, f"the salt is in {database.name}: {schema}.{table}.{column}"
+                if found:
+                    leaks.append(f"{database.name}: {schema}.{table}.{column}")
+    return leaks
+
+
+def test_neither_the_salt_nor_its_pads_are_written_to_any_output_or_log(
+    sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult]
+) -> None:
+    """On DuckDB the keys are computed from the salt's HMAC pads, set as session variables:
+    a pad is as good as the salt, so neither may reach a file, a log, the compiled SQL or a
+    table (a planted pad is found: tests/test_guarantees_can_fail.py)."""
+    data_dir, _ = sample_build
+    salt = settings_for(sample_raw_dir, data_dir).pii_salt
+    scanned, leaks = file_leaks(
+        [data_dir, DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"], salt
+    )
+    assert scanned > 10 and leaks == []
+    for database in (data_dir / "analytics.duckdb", data_dir / "warehouse.duckdb"):
+        assert column_leaks(database, salt) == []
