@@ -2,13 +2,14 @@
 sample through the command line `make run` calls (landing, dbt on a local SparkSession,
 publish from Spark's Parquet tables), and every published table equals the DuckDB
 build's: same tables, columns and types, same rows, floats within 1e-9 relative. dbt's
-unit tests run on Spark too (the build's data tests ran in it).
+unit tests run on Spark too, and every data test ran in the build.
 
 One Spark build (one JVM, one dbt invocation) serves the module: a JVM start costs about
 20 s, so Spark is called as few times as possible."""
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +42,23 @@ def test_the_spark_build_ran_on_spark(spark_build: Path) -> None:
     marts = spark_build / "spark" / "warehouse" / "marts.db"
     assert any((marts / "fct_daily_active_users").glob("*.parquet"))
     assert any((spark_build / "spark" / "warehouse" / "ml.db").rglob("*.parquet"))
+
+
+def test_every_data_test_of_the_project_ran_on_spark(spark_build: Path) -> None:
+    """A build that returns 0 could still have run no test at all: every data test the
+    project declares for Spark ran in the build's one dbt invocation, and passed (or
+    warned, as the warning-level ones may)."""
+    (attempt,) = sorted((spark_build / "dbt" / "runs").iterdir())
+    manifest = json.loads((attempt / "manifest.json").read_text())
+    declared = {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and node["config"].get("enabled", True)
+    }
+    results = json.loads((attempt / "run_results.json").read_text())["results"]
+    ran = {r["unique_id"]: r["status"] for r in results if r["unique_id"] in declared}
+    assert len(declared) > 100 and set(ran) == declared
+    assert {status for status in ran.values()} <= {"pass", "warn"}
 
 
 def test_every_published_table_equals_the_duckdb_build(
