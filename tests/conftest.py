@@ -165,15 +165,21 @@ def copy_build(built: Path, data: Path) -> Path:
     return data
 
 
-def tree_digest(root: Path) -> str:
-    """A digest of every file's path, bytes and mode under root."""
+def tree_digest(root: Path, times: bool = True) -> str:
+    """A digest of everything under root: each entry's path and kind (file, folder, link),
+    mode and modification time, a file's bytes and a link's target. A landing that adds a
+    folder or touches a time stamp changes it as surely as one that rewrites a file.
+    `times=False` compares two trees written at different moments by their content."""
     assert root.is_dir(), f"{root} is not a directory"
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode())
+        stat = path.lstat()
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(f"{stat.st_mode} {stat.st_mtime_ns if times else ''}".encode())
+        if path.is_symlink():
+            digest.update(os.readlink(path).encode())
+        elif path.is_file():
             digest.update(path.read_bytes())
-            digest.update(str(path.stat().st_mode).encode())
     return digest.hexdigest()
 
 

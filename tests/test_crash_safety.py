@@ -113,8 +113,10 @@ def test_a_build_killed_midway_is_finished_by_the_next_run_while_analysts_read(
         shutil.rmtree(data / "lake")
 
     with analysts(published, tmp_path) as seen:
+        untouched = tree_digest(raw)
         killed = cli_build(raw, data, failpoint)
         assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+        assert tree_digest(raw) == untouched  # the killed run did not write into raw either
         assert debris_of(phase, data), f"the kill did not come during {phase}"
         assert query(published, manifest) == [(previous,)]  # the old version is still there
         files = sorted(raw.glob("events/*/*.jsonl*"))

@@ -8,7 +8,7 @@ check on the unbroken platform passes, so what fails is the breakage, not the se
 | guarantee | broken on purpose | the check that catches it |
 |---|---|---|
 | no row is lost | a CSV reader, an event query that drop a row | the conservation check |
-| raw never modified | a landing that rewrites or adds a raw file | `tree_digest` |
+| raw never modified | a landing that rewrites, adds, makes a folder or touches | `tree_digest` |
 | a crash never corrupts | the next run skips the swap recovery | the lake against a whole one |
 | readers never block | a publish written in place | the publish, with a reader open |
 | one writer | a pool limit of 2; a writer without the pool | pool claims; pool membership |
@@ -106,7 +106,7 @@ def test_conservation_fails_when_the_reader_drops_a_row(
 
 
 def rewrite_line_endings(raw: Path) -> None:
-    """'Normalises' a raw file in place, keeping its mode and times."""
+    """Normalises a raw file's line endings in place, keeping its time stamps."""
     path = sorted((raw / "db" / "users").glob("*.csv"))[0]
     stat = path.stat()
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
@@ -118,17 +118,43 @@ def leave_a_marker(raw: Path) -> None:
     (raw / "db" / "users" / ".landed").write_text("ok")
 
 
-@pytest.mark.parametrize("writes_into_raw", [rewrite_line_endings, leave_a_marker])
+def make_a_folder(raw: Path) -> None:
+    """Creates a scratch folder inside raw (empty: no file changes)."""
+    (raw / "db" / "users" / ".landing").mkdir()
+
+
+def touch_a_file(raw: Path) -> None:
+    """Moves a raw file's modification time (its bytes unchanged)."""
+    path = sorted((raw / "db" / "users").glob("*.csv"))[0]
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+
+
+@pytest.mark.parametrize(
+    "writes_into_raw", [rewrite_line_endings, leave_a_marker, make_a_folder, touch_a_file]
+)
 def test_the_raw_digest_changes_when_landing_writes_into_raw(
-    writes_into_raw: Callable[[Path], None], sample_raw_dir: Path, tmp_path: Path
+    writes_into_raw: Callable[[Path], None],
+    sample_raw_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The landing itself is broken (its listing of the source's files also writes into
+    raw), and the digest sees every kind of write: bytes, a new file, a new folder, a time
+    stamp."""
     raw = tmp_path / "raw"
     shutil.copytree(sample_raw_dir, raw)
     before = tree_digest(raw)
     land("users", raw, tmp_path / "lake")
     assert tree_digest(raw) == before
-    writes_into_raw(raw)
-    land("users", raw, tmp_path / "lake")
+    listing = tables.source_files
+
+    def listing_that_writes(raw_dir: Path, source: str) -> list[Path]:
+        found = listing(raw_dir, source)
+        writes_into_raw(raw_dir)
+        return found
+
+    monkeypatch.setattr(tables, "source_files", listing_that_writes)
+    land("users", raw, tmp_path / "lake-2")
     assert tree_digest(raw) != before
 
 

@@ -70,9 +70,9 @@ def exports(table: str) -> dict[str, tuple[list[str], list[dict[str, str]]]]:
 def test_the_same_arguments_write_the_same_files(tmp_path: Path) -> None:
     generate(tmp_path / "a", users=40, days=36, seed=3)
     generate(tmp_path / "b", users=40, days=36, seed=3)
-    assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
+    assert tree_digest(tmp_path / "a", times=False) == tree_digest(tmp_path / "b", times=False)
     generate(tmp_path / "c", users=40, days=36, seed=4)
-    assert tree_digest(tmp_path / "a") != tree_digest(tmp_path / "c")
+    assert tree_digest(tmp_path / "a", times=False) != tree_digest(tmp_path / "c", times=False)
 
 
 def test_fewer_than_36_days_is_refused(tmp_path: Path) -> None:
