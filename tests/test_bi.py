@@ -5,6 +5,7 @@ tests' artifacts (README's pictures come from them)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import duckdb
 import pytest
@@ -105,11 +107,34 @@ def superset(
         shutil.copyfile(log, artifacts_dir() / "superset.log")
 
 
+# Rows each chart's query returned, by chart id, as Superset's chart-data API answered
+# the page (cleared on each dashboard opened): a chart can draw its frame, axes and menu
+# icon (an svg) over no data at all; its query cannot hide that.
+ROWS_BY_CHART: dict[int, int] = {}
+
+
+def record_chart_rows(response: Any) -> None:
+    if "/api/v1/chart/data" not in response.url or response.status != 200:
+        return
+    try:
+        body = response.request.post_data_json or {}
+        form = body.get("form_data") or {}
+        if not form:
+            query = parse_qs(urlparse(response.url).query).get("form_data", ["{}"])[0]
+            form = json.loads(query)
+        results = response.json().get("result") or []
+    except (ValueError, TypeError, playwright_api.Error):
+        return
+    if form.get("slice_id") is not None:
+        ROWS_BY_CHART[int(form["slice_id"])] = sum(r.get("rowcount") or 0 for r in results)
+
+
 @pytest.fixture(scope="module")
 def page(superset: Superset) -> Iterator[Any]:
     """A logged-in browser page, as the user `make bi` prints."""
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("response", record_chart_rows)
         log_in(page, superset)
         yield page
 
@@ -148,17 +173,20 @@ CHART_STATES = """
     .map(holder => {
     const title = (holder.querySelector('.header-title, [data-test="editable-title"]')
                    || {}).textContent || '';
+    const id = [...holder.classList].find(name => name.startsWith('dashboard-chart-id-'))
+        .slice('dashboard-chart-id-'.length);
     if (holder.querySelector('.ant-alert-error, [role="alert"], .error-message'))
-        return [title, 'error: ' + holder.innerText.slice(0, 300)];
-    if (holder.querySelector('.loading')) return [title, 'loading'];
-    if (holder.querySelector('canvas, svg, table, .header-line')) return [title, 'rendered'];
-    return [title, 'empty'];
+        return [title, 'error: ' + holder.innerText.slice(0, 300), id];
+    if (holder.querySelector('.loading')) return [title, 'loading', id];
+    if (holder.querySelector('canvas, svg, table, .header-line')) return [title, 'rendered', id];
+    return [title, 'empty', id];
 })
 """
 
 
 def open_dashboard(page: Any, superset: Superset, slug: str) -> list[list[str]]:
     """Open a dashboard and wait until every chart has rendered or failed."""
+    ROWS_BY_CHART.clear()
     goto_dashboard(page, superset, slug)
     try:
         page.wait_for_selector(".dashboard-component-chart-holder", timeout=90_000)
@@ -172,7 +200,7 @@ def open_dashboard(page: Any, superset: Superset, slug: str) -> list[list[str]]:
 
     def settled() -> list[list[str]] | None:
         states = page.evaluate(CHART_STATES)
-        return states if all(state != "loading" for _, state in states) else None
+        return states if all(state != "loading" for _, state, _ in states) else None
 
     states = wait_for(f"the charts of {slug}", settled, timeout=120, every=1)
     page.wait_for_timeout(1500)  # echarts' entry animation
@@ -190,8 +218,11 @@ def charts_of(slug: str) -> list[str]:
 def test_each_dashboard_renders_every_chart(page: Any, superset: Superset, slug: str) -> None:
     states = open_dashboard(page, superset, slug)
     page.screenshot(path=str(artifacts_dir() / f"bi-{slug}.png"), full_page=True)
-    assert sorted(title.strip() for title, _ in states) == charts_of(slug)
+    assert sorted(title.strip() for title, _, _ in states) == charts_of(slug)
     assert [s for s in states if s[1] != "rendered"] == [], states
+    # Drawn over data: every chart's query returned rows (the sample has some for each).
+    rows = {title.strip(): ROWS_BY_CHART.get(int(chart)) for title, _, chart in states}
+    assert [title for title, count in rows.items() if not count] == [], rows
 
 
 def big_number(page: Any, chart: str) -> str:
