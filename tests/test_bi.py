@@ -225,19 +225,23 @@ def test_each_dashboard_renders_every_chart(page: Any, superset: Superset, slug:
     assert [title for title, count in rows.items() if not count] == [], rows
 
 
+def chart_holder(page: Any, chart: str) -> Any:
+    """The holder of the chart titled `chart` (the markdown introduction has the same class
+    and may name a chart)."""
+    return page.locator(
+        ".dashboard-component-chart-holder[class*='dashboard-chart-id-']",
+        has=page.locator(".header-title, [data-test='editable-title']", has_text=chart),
+    ).first
+
+
 def big_number(page: Any, chart: str) -> str:
-    holder = page.locator(".dashboard-component-chart-holder", has_text=chart)
-    return holder.locator(".header-line").first.inner_text().strip()
+    return chart_holder(page, chart).locator(".header-line").first.inner_text().strip()
 
 
 def table_rows(page: Any, chart: str) -> list[list[str]]:
     """The cells of a table chart, row by row, as the page shows them (once it shows any:
     on a busy machine a table's rows were seen to come a moment after its header)."""
-    # A chart's holder (the markdown introduction has the same class and may name it).
-    holder = page.locator(
-        ".dashboard-component-chart-holder[class*='dashboard-chart-id-']",
-        has=page.locator(".header-title, [data-test='editable-title']", has_text=chart),
-    ).first
+    holder = chart_holder(page, chart)
 
     def rows() -> list[list[str]]:
         return holder.locator("tbody tr").evaluate_all(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, ExecuteInProcessResult
 
-from tests import oracle
+from tests import oracle, oracle_readouts
 from tests.conftest import query, settings_for
 
 CONTRACT_COLUMNS = {
@@ -158,7 +158,7 @@ def test_complete_days_and_weeks_equal_the_independent_implementation(
     days before it are. Retention weeks are over when their last day is complete."""
     data_dir, _ = sample_build
     db = data_dir / "analytics.duckdb"
-    expected = sorted(oracle.day_completeness(sample_raw_dir).items())
+    expected = sorted(oracle_readouts.day_completeness(sample_raw_dir).items())
     assert expected[-1][1] is False and expected[-2][1] is True
     for table, day in [
         ("fct_daily_active_users", "activity_date"),
@@ -203,7 +203,7 @@ def test_metric_anomalies_equal_the_independent_implementation(
         "select metric, metric_date, figure, expected, lower_bound, upper_bound, is_anomaly, "
         "direction, incident_id from marts.fct_metric_anomalies order by all",
     )
-    expected = oracle.metric_anomalies(sample_raw_dir, salt)
+    expected = oracle_readouts.metric_anomalies(sample_raw_dir, salt)
     assert expected and {row[0] for row in expected} >= {"dau"}
     assert _rows_match(published, expected)
     assert not [row for row in published if row[6]]
@@ -222,7 +222,7 @@ def test_experiment_decisions_equal_the_independent_implementation(
         "guardrail_ci_low, guardrail_ci_high, decision from marts.fct_experiment_readout "
         "where not is_control order by 1, 2",
     )
-    expected = oracle.experiment_decisions(sample_raw_dir)
+    expected = oracle_readouts.experiment_decisions(sample_raw_dir)
     assert published and _rows_match(published, expected)
 
 

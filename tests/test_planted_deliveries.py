@@ -21,7 +21,7 @@ import pytest
 from dagster import AssetCheckSeverity, ExecuteInProcessResult
 
 from orchestration.notify import AnomalyAlert, NotifierResource
-from tests import oracle
+from tests import oracle_readouts
 from tests.conftest import build_platform, query, settings_for
 from tests.test_lake import good
 
@@ -42,7 +42,7 @@ class Planted:
 
 def judged_days(raw: Path) -> list[date]:
     """Complete days with four earlier same weekdays in the calendar (the oracle's view)."""
-    complete = oracle.day_completeness(raw)
+    complete = oracle_readouts.day_completeness(raw)
     first = min(complete)
     return sorted(d for d, done in complete.items() if done and d - timedelta(weeks=4) >= first)
 
@@ -172,7 +172,7 @@ def test_the_planted_drop_and_spike_are_found_and_nothing_else(planted: Planted)
         ("dau", planted.spike_day, "spike", None),
     }
     salt = settings_for(planted.raw, planted.data).pii_salt
-    expected = oracle.metric_anomalies(planted.raw, salt)
+    expected = oracle_readouts.metric_anomalies(planted.raw, salt)
     assert len(published) == len(expected)
     for mine, theirs in zip(published, expected, strict=True):
         assert mine[:2] == theirs[:2] and mine[6:] == theirs[6:]
