@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
@@ -84,25 +82,6 @@ def test_lineage_runs_from_raw_files_through_dbt_to_the_published_database(
         AssetKey("raw_trades"),
         AssetKey("raw_listings"),
     } <= upstream_of_publish
-
-
-# The `ml` group's dbt models are steps of the dbt asset (in these groups too); its Python
-# asset, the classifier, reads the published copy and writes neither.
-WRITER_GROUPS = {"ingest", "staging", "intermediate", "marts", "publish"}
-
-
-def writers_outside_the_pool(assets: Iterable[Any]) -> list[str]:
-    """Assets that write the lake or the warehouse (by group) without the warehouse pool."""
-    return [
-        spec.key.to_user_string()
-        for assets_def in assets
-        for spec in assets_def.specs
-        if spec.group_name in WRITER_GROUPS and assets_def.node_def.pool != WAREHOUSE_POOL
-    ]
-
-
-def test_every_writer_of_the_lake_and_warehouse_shares_one_pool(defs: Definitions) -> None:
-    assert writers_outside_the_pool(defs.assets) == []
 
 
 def writers_in_the_warehouse_at_once(dagster_yaml: Path, home: Path) -> int:

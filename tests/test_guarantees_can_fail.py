@@ -11,7 +11,7 @@ check on the unbroken platform passes, so what fails is the breakage, not the se
 | raw never modified | a landing that rewrites, adds, makes a folder or touches | `tree_digest` |
 | a crash never corrupts | the next run skips the swap recovery | the lake against a whole one |
 | readers never block | a publish written in place | the publish, with a reader open |
-| one writer | a pool limit of 2; a writer without the pool | pool claims; pool membership |
+| one writer | a pool limit of 2; an `ml` model writing, not pooled | pool claims; writes seen |
 | idempotent | staging without its de-duplication | the build's unique test |
 | no personal data | unkeyed or wrong-person keys; a pad written | `key_findings`; secret scans |
 | clear errors | a mistake reported as a crash | `unclear` |
@@ -33,21 +33,29 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import ExecuteInProcessResult, asset
+from dagster import DagsterInstance, ExecuteInProcessResult, asset, materialize
 
 from orchestration import cli, failpoints, landing
 from orchestration.assets import publish
 from orchestration.assets.ingest import conservation_result
 from orchestration.dbt_cli import dbt_environment, dbt_executable
 from orchestration.landing import events, tables
+from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
 from orchestration.settings import DBT_PROJECT_DIR, hmac_pads
 from orchestration.window import DeliveryWindow
 from tests import oracle
 from tests.conftest import copy_build, lake_rows_by_file, query, settings_for, tree_digest
-from tests.test_definitions import writers_in_the_warehouse_at_once, writers_outside_the_pool
+from tests.test_definitions import writers_in_the_warehouse_at_once
 from tests.test_errors import missing_raw, unclear
 from tests.test_privacy import column_leaks, file_leaks, key_findings
+from tests.writers import (
+    pools_of,
+    step_windows,
+    steps_that_wrote,
+    watch_writers,
+    writers_outside_the_pool,
+)
 
 # -- No row is lost -------------------------------------------------------------------
 
@@ -266,16 +274,32 @@ def test_a_second_writer_gets_in_when_the_pool_admits_two(tmp_path: Path) -> Non
     assert writers_in_the_warehouse_at_once(loose, tmp_path / "loose") == 2
 
 
-def test_a_writer_outside_the_pool_is_named() -> None:
-    @asset(group_name="marts")
-    def rogue_mart() -> None:
-        """Writes the warehouse, but was declared without the pool."""
+def test_a_writer_outside_the_pool_is_named(tmp_path: Path) -> None:
+    """A model of the `ml` group that writes the warehouse, declared without the pool:
+    the watcher of test_one_writer.py sees it write and names it."""
+    data = tmp_path / "data"
+    data.mkdir()
 
-    from orchestration.definitions import defs
+    @asset(group_name="ml")
+    def rogue_scores() -> None:
+        with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+            con.execute("create table scores as select range as n from range(3000000)")
 
-    assets = list(defs().assets or [])
-    assert writers_outside_the_pool(assets) == []
-    assert writers_outside_the_pool([*assets, rogue_mart]) == ["rogue_mart"]
+    @asset(group_name="ml", deps=[rogue_scores])
+    def reader_of_the_copy() -> None:
+        """Reads (as the classifier does), never writes: not a writer."""
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+            con.execute("select sum(n) from scores, range(30)").fetchall()
+
+    with DagsterInstance.ephemeral() as instance:
+        with watch_writers([os.getpid()], data) as writes:
+            result = materialize([rogue_scores, reader_of_the_copy], instance=instance)
+        assert result.success
+        wrote = steps_that_wrote(writes, step_windows(instance, result.run_id))
+    pools = pools_of([rogue_scores, reader_of_the_copy])
+    assert writers_outside_the_pool(wrote, pools, WAREHOUSE_POOL) == ["rogue_scores"]
+    pooled = {**pools, "rogue_scores": WAREHOUSE_POOL}
+    assert writers_outside_the_pool(wrote, pooled, WAREHOUSE_POOL) == []
 
 
 # -- Idempotent -----------------------------------------------------------------------

@@ -1,0 +1,162 @@
+"""Who writes the lake and the warehouse, seen from the operating system.
+
+`watch_writers` samples, every few milliseconds, the open files of the processes it is
+given and of all their descendants (dbt's subprocesses included), and records each file of
+the pool-guarded set (the lake, warehouse.duckdb and the published analytics.duckdb with
+their temporary files) that a process holds open for writing. `steps_that_wrote` then
+names, from the run's own event log, the step that was running at each of those moments.
+
+A sample is a moment: a write that opens and closes its file between two samples goes
+unseen. The writers of this platform hold their files for hundreds of milliseconds or
+more (a DuckDB connection, a dbt invocation), so at 5 ms they are all seen.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+
+SAMPLE_SECONDS = 0.005
+OUTSIDE_ANY_STEP = "(outside any step)"
+
+
+@dataclass(frozen=True)
+class Write:
+    """At `at` (epoch seconds), process `pid`, a descendant of `root`, held `path` open
+    for writing."""
+
+    at: float
+    root: int
+    pid: int
+    path: str
+
+
+def is_guarded(path: str, data_dir: Path) -> bool:
+    """Whether the warehouse pool guards `path`: the lake and the two DuckDB files."""
+    file = Path(path)
+    if file.is_relative_to(data_dir / "lake"):
+        return True
+    names = ("warehouse.duckdb", "analytics.duckdb", ".analytics.duckdb")
+    return file.parent == data_dir and file.name.startswith(names)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
+            found.extend(int(child) for child in text.split())
+    except OSError:  # the process ended
+        pass
+    return found
+
+
+def _tree(roots: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """(root, pid) for each root and each of its live descendants."""
+    for root in roots:
+        pending = [root]
+        while pending:
+            pid = pending.pop()
+            yield root, pid
+            pending.extend(_children(pid))
+
+
+def _written(pid: int, data_dir: Path) -> list[str]:
+    """The guarded files `pid` holds open for writing (O_WRONLY or O_RDWR)."""
+    paths = []
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return paths
+    for fd in descriptors:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if not target.startswith("/") or not is_guarded(target, data_dir):
+                continue
+            info = Path(f"/proc/{pid}/fdinfo/{fd}").read_text()
+        except OSError:  # closed meanwhile
+            continue
+        flags = next(int(v.split()[1], 8) for v in info.splitlines() if v.startswith("flags:"))
+        if (flags & os.O_ACCMODE) in (os.O_WRONLY, os.O_RDWR):
+            paths.append(target)
+    return paths
+
+
+@contextmanager
+def watch_writers(roots: list[int], data_dir: Path) -> Iterator[list[Write]]:
+    """Sample the writes of `roots` (a list the block may extend) and their descendants
+    under `data_dir` until the block ends; the yielded list fills as they are seen."""
+    seen: list[Write] = []
+    samples = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            at = time.time()
+            for root, pid in _tree(list(roots)):
+                seen.extend(Write(at, root, pid, path) for path in _written(pid, data_dir))
+            samples[0] += 1
+            stop.wait(SAMPLE_SECONDS)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join()
+    assert samples[0] > 0, "the writers were never sampled"
+
+
+def step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step of the run: when it started and when it ended (its event log's times)."""
+    started: dict[str, float] = {}
+    windows: dict[str, tuple[float, float]] = {}
+    ends = {DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == DagsterEventType.STEP_START:
+            started[event.step_key] = record.timestamp
+        elif event.event_type in ends and event.step_key in started:
+            windows[event.step_key] = (started[event.step_key], record.timestamp)
+    return windows
+
+
+def steps_that_wrote(writes: Iterable[Write], windows: dict[str, tuple[float, float]]) -> set[str]:
+    """The steps running when `writes` (all of one run, whose steps run one at a time)
+    were seen; a write seen while no step ran counts as OUTSIDE_ANY_STEP."""
+    steps = set()
+    for write in writes:
+        running = [step for step, (start, end) in windows.items() if start <= write.at <= end]
+        steps.update(running or [OUTSIDE_ANY_STEP])
+    return steps
+
+
+def overlapping_writes(writes: Iterable[Write]) -> list[tuple[float, set[int]]]:
+    """The moments at which processes of more than one root held guarded files for writing."""
+    by_moment: dict[float, set[int]] = {}
+    for write in writes:
+        by_moment.setdefault(write.at, set()).add(write.root)
+    return sorted((at, roots) for at, roots in by_moment.items() if len(roots) > 1)
+
+
+def pools_of(assets: Iterable[object]) -> dict[str, str | None]:
+    """Each asset step (its op's name) and the concurrency pool it runs in."""
+    return {a.node_def.name: a.node_def.pool for a in assets}  # type: ignore[attr-defined]
+
+
+def writers_outside_the_pool(
+    steps: Iterable[str], pools: dict[str, str | None], pool: str
+) -> list[str]:
+    """The steps seen writing guarded files that do not run in `pool` (a write seen outside
+    any step counts: nothing serialises it)."""
+    return sorted(step for step in steps if pools.get(step) != pool)
