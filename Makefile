@@ -13,7 +13,7 @@ INSTALLED := $(VENV)/.installed
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
 .PHONY: run test dev docs sql metrics install spark-install manifest browser sample lint clean bench \
-	bi bi-install
+	bi bi-install bi-user
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,11 @@ bi-install: $(BI_INSTALLED)
 
 bi: bi-install
 	@$(BI_VENV)/bin/python bi/launch.py
+
+# A person for the dashboards: make bi-user NAME=kim ROLE=viewer (or analyst) [EMAIL=...]
+bi-user: bi-install
+	@$(BI_VENV)/bin/python bi/launch.py --add-user "$(NAME)" --role "$(or $(ROLE),viewer)" \
+	  $(if $(EMAIL),--email "$(EMAIL)")
 
 dev: install manifest
 	DAGSTER_HOME=$$($(BIN)/python -m orchestration.cli dagster-home) \

@@ -5,7 +5,8 @@ Runs in the BI tool's own virtual environment (bi/requirements.txt). Steps, each
 skipped when already done for this Superset version: create Superset's metadata
 database, its roles and the admin user; then, on every start, import the bundle (the
 dashboards, charts, datasets and the database connection, overwriting what an earlier
-start imported) and serve.
+start imported), set the Viewer and Analyst roles over it (bi/roles.py) and serve.
+`--add-user NAME --role viewer|analyst` adds a person and prints their password.
 
 Environment: DONGNE_DATA_DIR (data/), DONGNE_ANALYTICS_PATH (the published database,
 <data>/analytics.duckdb), DONGNE_BI_HOME (Superset's state: its metadata database, secret
@@ -29,6 +30,8 @@ from pathlib import Path
 BI_DIR = Path(__file__).resolve().parent
 BUNDLE = BI_DIR / "bundle"
 ADMIN = "admin"
+# The roles a person can be given (bi/roles.py sets what each may do).
+ROLES = {"viewer": "Viewer", "analyst": "Analyst"}
 
 
 class BiError(Exception):
@@ -61,19 +64,31 @@ def superset_env(home: Path) -> dict[str, str]:
     }
 
 
-def superset(home: Path, *args: str) -> None:
-    """One Superset CLI command; its output goes to the BI log, shown only on failure."""
-    command = [str(Path(sys.executable).with_name("superset")), *args]
+def superset(home: Path, *args: str) -> str:
+    """One Superset CLI command (see `logged`)."""
+    return logged(home, [str(Path(sys.executable).with_name("superset")), *args])
+
+
+def logged(home: Path, command: list[str]) -> str:
+    """A command in Superset's environment; its output goes to the BI log, shown only on
+    failure, and is returned (some commands report a refusal with exit status 0)."""
+    done = subprocess.run(
+        command,
+        env=superset_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
     log = home / "superset-cli.log"
+    words = [Path(command[0]).name, *command[1:]]
+    shown = " ".join("***" if words[n - 1] == "--password" else w for n, w in enumerate(words))
     with log.open("a") as out:
-        out.write(f"$ superset {' '.join(args)}\n")
-        out.flush()
-        done = subprocess.run(
-            command, env=superset_env(home), stdout=out, stderr=subprocess.STDOUT, check=False
-        )
+        out.write(f"$ {shown}\n{done.stdout}")
     if done.returncode != 0:
-        tail = log.read_text().splitlines()[-15:]
-        raise BiError(f"`superset {args[0]}` failed (log: {log}):\n" + "\n".join(tail))
+        tail = done.stdout.splitlines()[-15:]
+        raise BiError(f"`{' '.join(words[:2])}` failed (log: {log}):\n" + "\n".join(tail))
+    return done.stdout
 
 
 def prepare(home: Path) -> None:
@@ -109,6 +124,33 @@ def load_dashboards(home: Path, analytics: Path) -> None:
         superset(home, "import-dashboards", "--path", str(archive), "--username", ADMIN)
 
 
+def sync_roles(home: Path) -> None:
+    """The Viewer and Analyst roles (bi/roles.py), over the datasets just imported."""
+    logged(home, [sys.executable, str(BI_DIR / "roles.py")])
+
+
+def add_user(home: Path, username: str, role: str, email: str | None) -> str:
+    """A person who signs in as `username` with `role` (viewer or analyst); returns the
+    password made for them, which they change under Settings, Info."""
+    if not (home / "prepared-for").exists():
+        raise BiError("Superset is not set up yet: run `make bi` once first.")
+    password = secrets.token_urlsafe(12)
+    said = superset(
+        home,
+        *("fab", "create-user", "--role", ROLES[role], "--username", username),
+        *("--firstname", username, "--lastname", role),
+        *("--email", email or f"{username}@dongne.example", "--password", password),
+    )
+    if "already exists" in said:
+        raise BiError(
+            f"{username} (or the e-mail) already has an account: sign in as admin and "
+            "change it under Settings, List Users."
+        )
+    if "created" not in said:
+        raise BiError(f"Superset did not create {username}: {said.strip()[-300:]}")
+    return password
+
+
 def serve(home: Path, port: int) -> None:
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent))
     if gunicorn is None:
@@ -128,7 +170,18 @@ def serve(home: Path, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-serve", action="store_true", help="prepare and load, then stop")
+    parser.add_argument("--add-user", metavar="NAME", help="add a person, print a password")
+    parser.add_argument("--role", choices=sorted(ROLES), default="viewer")
+    parser.add_argument("--email", help="the person's e-mail (NAME@dongne.example)")
     args = parser.parse_args(argv)
+    if args.add_user:
+        try:
+            password = add_user(bi_home(), args.add_user, args.role, args.email)
+        except BiError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        print(f"{args.add_user} ({args.role}) signs in with the password {password}")
+        return 0
     published = os.environ.get("DONGNE_ANALYTICS_PATH") or data_dir() / "analytics.duckdb"
     analytics = Path(published).resolve()
     port = int(os.environ.get("DONGNE_BI_PORT", "8088"))
@@ -138,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         home = bi_home()
         prepare(home)
         load_dashboards(home, analytics)
+        sync_roles(home)
     except BiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Superset:
     url: str
     password: str
     published: Path
+    env: dict[str, str]
 
 
 def healthy(url: str) -> bool:
@@ -101,7 +103,7 @@ def superset(
         )
         assert process.poll() is None, log.read_text()[-3000:]
         password = (root / "home" / "admin_password").read_text().strip()
-        yield Superset(url, password, published)
+        yield Superset(url, password, published, env)
     finally:
         stop(process, grace=5)  # nothing to save: Superset's state is thrown away
         shutil.copyfile(log, artifacts_dir() / "superset.log")
@@ -139,13 +141,13 @@ def page(superset: Superset) -> Iterator[Any]:
         yield page
 
 
-def log_in(page: Any, superset: Superset) -> None:
-    """Sign in as `make bi`'s admin; on a busy machine a sign-in was seen to land back on
-    the sign-in page once: a person would try again, and so does this (once)."""
+def log_in(page: Any, superset: Superset, user: str = "admin", password: str = "") -> None:
+    """Sign in as `make bi`'s admin (or `user`); on a busy machine a sign-in was seen to
+    land back on the sign-in page once: a person would try again, and so does this (once)."""
     for attempt in (1, 2):
         page.goto(f"{superset.url}/login/")
-        page.fill("#username", "admin")
-        page.fill("#password", superset.password)
+        page.fill("#username", user)
+        page.fill("#password", password or superset.password)
         page.keyboard.press("Enter")
         try:
             page.wait_for_url("**/superset/welcome/**", timeout=60_000)
@@ -324,3 +326,137 @@ def test_the_new_panels_draw_the_marts_rows(page: Any, superset: Superset) -> No
     )
     shown = table_rows(page, "Experiment decisions")
     assert [tuple(row[:3]) for row in shown] == decisions
+
+
+# -- People and roles (bi/roles.py) ----------------------------------------------------
+
+
+def add_person(superset: Superset, name: str, role: str) -> str:
+    """`make bi-user NAME=name ROLE=role` (what the README tells an admin to run): the
+    password it prints."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "bi-user", f"NAME={name}", f"ROLE={role}"],
+        cwd=REPO_ROOT,
+        env=superset.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    said = done.stdout.strip().splitlines()[-1]
+    assert said.startswith(f"{name} ({role}) signs in with the password "), said
+    return said.rsplit(" ", 1)[1]
+
+
+@dataclass
+class Session:
+    """A signed-in person's browser page, and their calls to Superset's API."""
+
+    page: Any
+    url: str
+    csrf_token: str  # from the page after sign-in, as Superset's own front end sends it
+
+    def status(self, method: str, path: str, body: dict | None = None) -> int:
+        return self.call(method, path, body).status
+
+    def call(self, method: str, path: str, body: dict | None = None) -> Any:
+        headers = {
+            "X-CSRFToken": self.csrf_token,
+            "Referer": self.url,
+            "Content-Type": "application/json",
+        }
+        return self.page.request.fetch(
+            self.url + path, method=method, headers=headers, data=json.dumps(body or {})
+        )
+
+    def opens(self, path: str) -> bool:
+        """Whether a page of Superset opens for this person (not a 403)."""
+        response = self.page.goto(self.url + path)
+        return response is not None and response.status == 200
+
+    def menu(self) -> str:
+        self.page.goto(f"{self.url}/dashboard/list/")
+        return self.page.locator("header, .ant-menu").first.inner_text()
+
+
+@contextmanager
+def signed_in(superset: Superset, role: str) -> Iterator[Session]:
+    password = add_person(superset, f"a-{role}", role)
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("response", record_chart_rows)
+        log_in(page, superset, f"a-{role}", password)
+        yield Session(page, superset.url, page.locator("#csrf_token").get_attribute("value"))
+
+
+def dashboards(session: Session) -> dict[str, int]:
+    """The dashboards this person is shown: slug and id."""
+    answer = session.call("GET", "/api/v1/dashboard/?q=(page_size:100)")
+    assert answer.ok, answer.text()
+    return {d["slug"]: d["id"] for d in answer.json()["result"]}
+
+
+SQL_LAB_QUERY = "select count(*) as n from marts.fct_daily_growth_kpis"
+
+
+def sql_lab(session: Session, sql: str, database: int) -> Any:
+    return session.call(
+        "POST", "/api/v1/sqllab/execute/", {"database_id": database, "sql": sql, "runAsync": False}
+    )
+
+
+def cannot_edit_or_browse_data(session: Session) -> list[str]:
+    """What a Viewer or Analyst could do and must not: each item names the breach."""
+    breaches = []
+    growth = dashboards(session)["growth"]
+    if session.status("PUT", f"/api/v1/dashboard/{growth}", {"dashboard_title": "mine"}) != 403:
+        breaches.append("edits a dashboard")
+    if session.status("POST", "/api/v1/chart/", {"slice_name": "mine"}) != 403:
+        breaches.append("creates a chart")
+    if session.status("GET", "/api/v1/dataset/") != 403:
+        breaches.append("lists the datasets")
+    if session.opens("/tablemodelview/list/"):
+        breaches.append("opens the datasets page")
+    if session.opens("/explore/?slice_id=1"):
+        breaches.append("opens Explore")
+    return breaches
+
+
+def test_a_viewer_sees_the_four_dashboards_drawn_and_nothing_else(superset: Superset) -> None:
+    """The Viewer role (bi/roles.py): the four dashboards, each chart drawn over its rows;
+    no SQL Lab, no datasets, no Explore, no editing."""
+    with signed_in(superset, "viewer") as viewer:
+        assert sorted(dashboards(viewer)) == sorted(DASHBOARDS)
+        for slug in DASHBOARDS:
+            states = open_dashboard(viewer.page, superset, slug)
+            assert [s for s in states if s[1] != "rendered"] == [], (slug, states)
+            rows = {title.strip(): ROWS_BY_CHART.get(int(chart)) for title, _, chart in states}
+            assert [title for title, count in rows.items() if not count] == [], (slug, rows)
+        viewer.page.screenshot(path=str(artifacts_dir() / "bi-viewer.png"), full_page=True)
+        assert cannot_edit_or_browse_data(viewer) == []
+        assert not viewer.opens("/sqllab/")
+        assert viewer.status("GET", "/api/v1/database/") == 403
+        assert sql_lab(viewer, SQL_LAB_QUERY, database=1).status == 403  # the only one
+        assert "SQL" not in viewer.menu().split()
+
+
+def test_an_analyst_queries_the_published_database_read_only(superset: Superset) -> None:
+    """The Analyst role: the dashboards, and SQL Lab on the published database, whose
+    answer is the mart's; a statement that writes is refused and changes nothing."""
+    ((count,),) = query(superset.published, SQL_LAB_QUERY)
+    with signed_in(superset, "analyst") as analyst:
+        assert sorted(dashboards(analyst)) == sorted(DASHBOARDS)
+        assert analyst.opens("/sqllab/")
+        assert "SQL" in analyst.menu().split()
+        listed = analyst.call("GET", "/api/v1/database/").json()["result"]
+        assert [d["database_name"] for d in listed] == ["Dongne analytics (published)"]
+        database = listed[0]["id"]
+        answer = sql_lab(analyst, SQL_LAB_QUERY, database)
+        assert answer.ok, answer.text()
+        assert answer.json()["data"] == [{"n": count}]
+        refused = sql_lab(analyst, "create table marts.mine as select 1 as n", database)
+        assert refused.status != 200
+        assert "DML_NOT_ALLOWED" in refused.text(), refused.text()
+        assert cannot_edit_or_browse_data(analyst) == []
+    tables = "select count(*) from information_schema.tables where table_name = 'mine'"
+    assert query(superset.published, tables) == [(0,)]
