@@ -1,5 +1,6 @@
-"""Measuring a command: its wall time and the peak memory of its whole process tree, and
-the environment every measured build runs with."""
+"""Measuring a command: its wall time and the peak memory of its whole process tree (PSS
+sampled every 50 ms, and the kernel's peak for a cgroup holding the tree), and the
+environment every measured build runs with."""
 
 from __future__ import annotations
 
@@ -17,50 +18,125 @@ REPO = Path(__file__).resolve().parent.parent
 @dataclass
 class Measured:
     seconds: float
-    peak_rss_mib: float
+    # The process tree's peak proportional set size (PSS): each process's private pages,
+    # plus its share of pages it shares with others, so a page mapped by two processes
+    # counts once in all; sampled every SAMPLE_SECONDS.
+    peak_mib: float
     returncode: int
     output: str = ""
+    # The kernel's own peak for a memory cgroup holding the tree (never misses a short
+    # peak; it also counts the page cache the tree's files filled): 0 where no cgroup
+    # can be made (not root, no cgroup file system).
+    cgroup_peak_mib: float = 0.0
 
 
-def tree_rss_mib(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB (from /proc)."""
+SAMPLE_SECONDS = 0.05
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # gone, or a kernel without smaps_rollup: its RSS
+        try:
+            return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE // 1024
+        except OSError:
+            return 0
+    return next((int(line.split()[1]) for line in text.splitlines() if line.startswith("Pss:")), 0)
+
+
+def tree_pids(root: int) -> list[int]:
+    """A process and all its live descendants."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            statm = (entry / "statm").read_text().split()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        pid, ppid = int(entry.name), int(fields[1])
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [root]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        found.append(pid)
         stack.extend(children.get(pid, []))
-    return total / 2**20
+    return found
+
+
+def tree_pss_mib(root: int) -> float:
+    """Proportional set size of a process and all its descendants, in MiB."""
+    return sum(_pss_kib(pid) for pid in tree_pids(root)) / 1024
+
+
+# Where a memory cgroup is made, and the file holding its peak: cgroup v2, then v1.
+CGROUP_PEAKS = [
+    (Path("/sys/fs/cgroup"), "memory.peak"),
+    (Path("/sys/fs/cgroup/memory"), "memory.max_usage_in_bytes"),
+]
+
+
+class MemoryCgroup:
+    """A cgroup (v2, or v1's memory controller) the measured command starts in, when this
+    process may make one; its peak is the kernel's (memory.peak, memory.max_usage_in_bytes)."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.peak_file = ""
+        name = f"dongne-bench-{os.getpid()}-{time.monotonic_ns()}"
+        for root, peak in CGROUP_PEAKS:
+            try:
+                (root / name).mkdir()
+            except OSError:
+                continue
+            if (root / name / peak).exists():
+                self.path, self.peak_file = root / name, peak
+                return
+            (root / name).rmdir()  # a folder without the memory controller
+
+    def enter(self) -> None:
+        """Run in the child before it starts the command (Popen's preexec_fn)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def close(self) -> float:
+        """The peak in MiB (0 without a cgroup); the cgroup is removed."""
+        if self.path is None:
+            return 0.0
+        try:
+            return int((self.path / self.peak_file).read_text()) / 2**20
+        finally:
+            for _ in range(50):  # its last processes may still be exiting
+                try:
+                    self.path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
-    """Run `command`, sampling the memory of its process tree every 0.2 s."""
+    """Run `command`, sampling the PSS of its process tree every SAMPLE_SECONDS, inside
+    a memory cgroup where one can be made."""
     peak = 0.0
+    cgroup = MemoryCgroup()
     began = time.perf_counter()
     with log.open("w") as output:
         process = subprocess.Popen(
-            command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=REPO
+            command,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+            preexec_fn=cgroup.enter,  # writes one file: safe before exec
         )
         done = threading.Event()
 
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, tree_rss_mib(process.pid))
-                done.wait(0.2)
+                peak = max(peak, tree_pss_mib(process.pid))
+                done.wait(SAMPLE_SECONDS)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -68,7 +144,9 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
         done.set()
         sampler.join()
     seconds = time.perf_counter() - began
-    return Measured(seconds, peak, process.returncode, log.read_text()[-3000:])
+    return Measured(
+        seconds, peak, process.returncode, log.read_text()[-3000:], cgroup_peak_mib=cgroup.close()
+    )
 
 
 def base_env(raw: Path, data: Path, **extra: str) -> dict[str, str]:

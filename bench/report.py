@@ -30,14 +30,23 @@ class SizeResult:
     days: int
     baseline_s: float = 0.0
     baseline_peak_mib: float = 0.0
+    # Whether the baseline's four marts equal the published ones (bench/compare.py), and
+    # one sentence per mart saying so or where they differ.
+    baseline_equal: bool = False
+    baseline_comparison: list[str] = field(default_factory=list)
+    # The event lines the full build read (its landing's rows received): the generated
+    # lines less the newest day's, held back for the one-day run.
+    event_lines_read: int = 0
     full_s: float = 0.0
-    full_peak_mib: float = 0.0
+    full_peak_mib: float = 0.0  # PSS of the process tree, sampled every 50 ms
+    full_cgroup_peak_mib: float = 0.0  # the kernel's cgroup peak, page cache included
     landing_s: float = 0.0
     dbt_s: float = 0.0
     publish_s: float = 0.0
     incremental_s: float = 0.0
     clock_moved_s: float = 0.0
     import_s: float = 0.0
+    import_repeats: int = 0
     spark_full_s: float = 0.0
     spark_dbt_s: float = 0.0
     spark_peak_mib: float = 0.0
@@ -53,7 +62,7 @@ class SizeResult:
 
     @property
     def events_per_second(self) -> float:
-        return self.event_lines / self.full_s if self.full_s else 0.0
+        return self.event_lines_read / self.full_s if self.full_s else 0.0
 
 
 def machine() -> str:
@@ -73,33 +82,55 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory} GiB, Python {platform.python_version()}"
 
 
-def markdown(results: list[SizeResult], imported: float, when: str, where: str) -> str:
+def markdown(results: list[SizeResult], imported: float, when: str, where: str, commit: str) -> str:
     rows = [
-        "| size | event lines | baseline | full build | landing | dbt | publish | full / "
-        "baseline | events/s | peak memory | one-day run | one-day / full | clock +30 d |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| size | event lines read | baseline | full build | landing | dbt | publish | full / "
+        "baseline | events/s | peak memory (PSS) | cgroup peak | one-day run | one-day / full "
+        "| clock +30 d |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        cgroup = f"{r.full_cgroup_peak_mib / 1024:.2f} GiB" if r.full_cgroup_peak_mib else "n/a"
         rows.append(
-            f"| {r.size} | {r.event_lines:,} | {r.baseline_s:.1f} s | {r.full_s:.1f} s | "
+            f"| {r.size} | {r.event_lines_read:,} | {r.baseline_s:.1f} s | {r.full_s:.1f} s | "
             f"{r.landing_s:.1f} s | {r.dbt_s:.1f} s | {r.publish_s:.1f} s | "
             f"{r.full_s / r.baseline_s:.1f}x | {r.events_per_second:,.0f} | "
-            f"{r.full_peak_mib / 1024:.2f} GiB | {r.incremental_s:.1f} s | "
+            f"{r.full_peak_mib / 1024:.2f} GiB | {cgroup} | {r.incremental_s:.1f} s | "
             f"{r.incremental_s / r.full_s:.0%} | "
             f"{f'{r.clock_moved_s:.1f} s' if r.clock_moved_s else 'not run'} |"
         )
+    repeats = max(r.import_repeats for r in results)
     return "\n".join(
         [
-            f"Measured {when} on {where}.",
+            f"Measured {when} on {where}, commit {commit}.",
             "",
             *rows,
             "",
-            f"Importing the Dagster definitions and loading them: {imported:.2f} s.",
+            "Event lines read: the full build's landing, rows received (loaded + quarantined), "
+            "every day but the newest. Events/s: those lines over the full build's wall time. "
+            "Peak memory: the proportional set size (PSS) of the build's whole process tree, "
+            "sampled every 50 ms (a page two processes share counts once); cgroup peak: the "
+            "kernel's peak for a memory cgroup holding the tree, which never misses a short "
+            "peak but also counts the page cache its files filled.",
+            "",
+            *baseline_markdown(results),
+            "",
+            f"Importing the Dagster definitions and loading them: {imported:.2f} s (the best "
+            f"of {repeats} timings per size).",
             *one_day_markdown(results),
             *latency_markdown(results),
             *spark_markdown(results),
         ]
     )
+
+
+def baseline_markdown(results: list[SizeResult]) -> list[str]:
+    """Whether each size's baseline computed what the platform published."""
+    lines = ["The baseline's four marts against the platform's published ones (same raw files):"]
+    for r in results:
+        verdict = "equal" if r.baseline_equal else "DIFFERENT"
+        lines.append(f"- {r.size}: {verdict}. " + "; ".join(r.baseline_comparison))
+    return lines
 
 
 def one_day_markdown(results: list[SizeResult]) -> list[str]:
@@ -166,7 +197,7 @@ def spark_markdown(results: list[SizeResult]) -> list[str]:
         "The full build on Spark (local, DONGNE_ENGINE=spark) beside the same build on DuckDB:",
         "",
         "| size | DuckDB full | Spark full | Spark / DuckDB | DuckDB dbt | Spark dbt | "
-        "Spark peak memory |",
+        "Spark peak memory (PSS) |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in measured:

@@ -35,17 +35,21 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.arrivals import ARRIVALS, arrival_latency
+from bench.compare import COMPARED, baseline_file, compare
 from bench.data import DAYS, SIZES, deliver_day, restore, sample_data, split_newest_day
 from bench.measure import REPO, Measured, base_env, measure
 from bench.report import TARGETS, SizeResult, chart, machine, markdown
 
 BASELINE_SQL = Path(__file__).with_name("baseline.sql")
+IMPORT_REPEATS = 3  # the import is timed this often per size; the report gives the best
 RESULTS = Path(__file__).with_name("results")
 
 
 def run_baseline(raw: Path, work: Path) -> Measured:
+    """bench/baseline.sql on `raw`, its four marts left as Parquet files (bench/compare.py)."""
     script = work / "baseline.sql"
-    script.write_text(BASELINE_SQL.read_text().replace("{raw}", str(raw)))
+    saved = [f"copy {mart} to '{baseline_file(work, mart)}' (format parquet);" for mart in COMPARED]
+    script.write_text(BASELINE_SQL.read_text().replace("{raw}", str(raw)) + "\n".join(saved))
     code = (
         "import duckdb, sys; "
         "con = duckdb.connect(config={'memory_limit': '3GB', 'threads': 2}); "
@@ -64,6 +68,18 @@ def run_build(raw: Path, data: Path, log: Path, *args: str, **env: str) -> Measu
     if measured.returncode:
         raise RuntimeError(f"the build failed (see {log}):\n{measured.output}")
     return measured
+
+
+def event_lines_read(data: Path) -> int:
+    """The event lines the latest build of a data directory read: its landing's rows
+    received (loaded + quarantined), from the run's own record."""
+    from dagster import AssetKey, DagsterInstance
+
+    os.environ["DAGSTER_HOME"] = str(data / "dagster_home")  # where its event log lives
+    with DagsterInstance.from_config(str(data / "dagster_home")) as instance:
+        event = instance.get_latest_materialization_event(AssetKey("raw_events"))
+    assert event is not None and event.asset_materialization is not None, "no events landed"
+    return int(event.asset_materialization.metadata["rows_received"].value)
 
 
 def stage_seconds(data: Path) -> dict[str, float]:
@@ -139,13 +155,17 @@ def bench_size(
     baseline = run_baseline(history, work)
     if baseline.returncode:
         raise RuntimeError(f"the baseline failed:\n{baseline.output}")
-    result.baseline_s, result.baseline_peak_mib = baseline.seconds, baseline.peak_rss_mib
+    result.baseline_s, result.baseline_peak_mib = baseline.seconds, baseline.peak_mib
 
     print(f"[{size}] full build ...")
     data = work / f"{size}-data"
     shutil.rmtree(data, ignore_errors=True)
     full = run_build(history, data, work / f"{size}-full.log")
-    result.full_s, result.full_peak_mib = full.seconds, full.peak_rss_mib
+    result.full_s, result.full_peak_mib = full.seconds, full.peak_mib
+    result.full_cgroup_peak_mib = full.cgroup_peak_mib
+    result.event_lines_read = event_lines_read(data)
+    result.baseline_comparison = [c.sentence() for c in compare(data / "analytics.duckdb", work)]
+    result.baseline_equal = all(s.endswith("rows)") for s in result.baseline_comparison)
     result.stages = stage_seconds(data)
     result.landing_s = sum(v for k, v in result.stages.items() if k.startswith("raw_"))
     result.dbt_s = sum(v for k, v in result.stages.items() if k.startswith("dongne_dbt"))
@@ -156,7 +176,7 @@ def bench_size(
         on_spark = work / f"{size}-spark-data"
         shutil.rmtree(on_spark, ignore_errors=True)
         measured = run_build(history, on_spark, work / f"{size}-spark.log", DONGNE_ENGINE="spark")
-        result.spark_full_s, result.spark_peak_mib = measured.seconds, measured.peak_rss_mib
+        result.spark_full_s, result.spark_peak_mib = measured.seconds, measured.peak_mib
         stages = stage_seconds(on_spark)
         result.spark_dbt_s = sum(v for k, v in stages.items() if k.startswith("dongne_dbt"))
         shutil.rmtree(on_spark, ignore_errors=True)
@@ -200,11 +220,23 @@ def bench_size(
         clock = run_build(history, data, work / f"{size}-clock.log", DONGNE_TODAY=moved)
         result.clock_moved_s = clock.seconds
     # With dbt's parse prepared for this data directory, as it is for every later load.
-    repeats = 1 if size == "XS" else 3  # XS is the test suite's smoke run
-    result.import_s = min(import_seconds(history, data) for _ in range(repeats))
+    result.import_repeats = 1 if size == "XS" else IMPORT_REPEATS  # XS: the suite's smoke run
+    result.import_s = min(import_seconds(history, data) for _ in range(result.import_repeats))
     shutil.rmtree(data, ignore_errors=True)
     shutil.rmtree(history, ignore_errors=True)
     return result
+
+
+def commit() -> str:
+    """The code measured: its commit, marked when the work tree had changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return f"{head} with uncommitted changes" if changed else head
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     imported = min(r.import_s for r in results)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = machine()
-    table = markdown(results, imported, when, where)
+    built = commit()
+    table = markdown(results, imported, when, where, built)
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "latest.md").write_text(table + "\n")
     (args.results / "latest.json").write_text(
@@ -267,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "measured_at": when,
                 "machine": where,
+                "commit": built,
                 "import_seconds": imported,
                 "targets": TARGETS,
                 "sizes": [{**asdict(r), "events_per_second": r.events_per_second} for r in results],

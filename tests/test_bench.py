@@ -29,7 +29,15 @@ def test_the_benchmark_measures_every_figure_at_the_smallest_size(tmp_path: Path
     assert min(size["landing_s"], size["dbt_s"], size["publish_s"]) > 0
     assert size["landing_s"] + size["dbt_s"] + size["publish_s"] < size["full_s"]
     assert 100 < size["full_peak_mib"] < 8 * 1024 and size["baseline_peak_mib"] > 10
-    assert size["events_per_second"] == pytest.approx(size["event_lines"] / size["full_s"])
+    # The lines the build read: every day's but the newest, held back for the one-day run.
+    assert 0.8 * size["event_lines"] < size["event_lines_read"] < size["event_lines"]
+    assert size["events_per_second"] == pytest.approx(size["event_lines_read"] / size["full_s"])
+    # The baseline computed what the platform published, or the ratio would mislead.
+    assert size["baseline_equal"], size["baseline_comparison"]
+    assert len(size["baseline_comparison"]) == 4
+    # The results name their run: when, where, which code.
+    assert report["commit"] and report["machine"] and report["measured_at"]
+    assert f"commit {report['commit']}" in (results / "latest.md").read_text()
     table = (results / "latest.md").read_text()
     assert "| XS | " in table and "Importing the Dagster definitions" in table
     assert "| not run |" in table  # the clock column, said plainly
@@ -51,7 +59,9 @@ def test_the_process_tree_memory_counts_children(tmp_path: Path) -> None:
         log=tmp_path / "log",
     )
     assert measured.returncode == 0
-    assert measured.peak_rss_mib > 200
+    assert measured.peak_mib > 200  # PSS
+    # Where the bench may make a memory cgroup (root here), the kernel's peak agrees.
+    assert measured.cgroup_peak_mib == 0 or measured.cgroup_peak_mib > 200
 
 
 def test_latency_percentiles_interpolate_between_ranks() -> None:
