@@ -128,6 +128,7 @@ sample: install
 SPARK ?= S
 bench: install spark-install
 	$(BIN)/python -m bench.run --sizes S,M --spark $(SPARK) $(if $(L),--large,)
+	$(BIN)/python -m bench.sample_run
 
 # The house's style: ruff for Python, sqlfluff (dbt templater) for SQL. CI runs it before
 # make test. sqlfluff compiles the project: it gets a scratch data directory of its own.

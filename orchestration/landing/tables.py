@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zlib
 from pathlib import Path
 
@@ -72,7 +73,6 @@ def read_header(data: bytes) -> list[str]:
 
 
 QUOTE, COMMA = ord('"'), ord(",")
-EMPTY_LINES = (b"", b"\r")
 
 
 def _still_quoted(line: bytes, quoted: bool) -> bool:
@@ -99,11 +99,16 @@ def _still_quoted(line: bytes, quoted: bool) -> bool:
     return quoted
 
 
+# A line ends at CRLF, LF or a lone CR, as DuckDB's CSV reader ends one: a lone CR outside
+# a quoted field (an old Mac line break, or text pasted unquoted) starts a new record.
+LINE_BREAK = re.compile(rb"\r\n|\n|\r")
+
+
 def record_lines(data: bytes) -> tuple[list[int], list[int]]:
     """The physical line on which each record after the header starts, and the empty lines
     (outside quoted fields) that hold no record: what the file delivered, counted without
     the CSV reader that loads it."""
-    lines = data.split(b"\n")
+    lines = LINE_BREAK.split(data)
     if lines and lines[-1] == b"":
         lines.pop()  # the final line break ends the last line, it starts none
     starts: list[int] = []
@@ -111,7 +116,7 @@ def record_lines(data: bytes) -> tuple[list[int], list[int]]:
     quoted = False
     for number, line in enumerate(lines, start=1):
         if not quoted and number > 1:
-            if line in EMPTY_LINES:
+            if not line:
                 empty.append(number)
                 continue
             starts.append(number)
