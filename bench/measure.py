@@ -1,5 +1,5 @@
 """Measuring a command: its wall time and the peak memory of its whole process tree (PSS
-sampled every 50 ms, and the kernel's peak for a cgroup holding the tree), and the
+sampled every 100 ms, and the kernel's peak for a cgroup holding the tree), and the
 environment every measured build runs with."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class Measured:
     cgroup_peak_mib: float = 0.0
 
 
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -46,22 +46,19 @@ def _pss_kib(pid: int) -> int:
 
 
 def tree_pids(root: int) -> list[int]:
-    """A process and all its live descendants."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
+    """A process and all its live descendants (from each thread's `children` file: no
+    walk over every process of the machine)."""
     found, stack = [], [root]
     while stack:
         pid = stack.pop()
         found.append(pid)
-        stack.extend(children.get(pid, []))
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                stack.extend(
+                    int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+                )
+        except OSError:  # ended meanwhile
+            continue
     return found
 
 

@@ -38,7 +38,7 @@ class SizeResult:
     # lines less the newest day's, held back for the one-day run.
     event_lines_read: int = 0
     full_s: float = 0.0
-    full_peak_mib: float = 0.0  # PSS of the process tree, sampled every 50 ms
+    full_peak_mib: float = 0.0  # PSS of the process tree, sampled every 100 ms
     full_cgroup_peak_mib: float = 0.0  # the kernel's cgroup peak, page cache included
     landing_s: float = 0.0
     dbt_s: float = 0.0
@@ -109,7 +109,7 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             "Event lines read: the full build's landing, rows received (loaded + quarantined), "
             "every day but the newest. Events/s: those lines over the full build's wall time. "
             "Peak memory: the proportional set size (PSS) of the build's whole process tree, "
-            "sampled every 50 ms (a page two processes share counts once); cgroup peak: the "
+            "sampled every 100 ms (a page two processes share counts once); cgroup peak: the "
             "kernel's peak for a memory cgroup holding the tree, which never misses a short "
             "peak but also counts the page cache its files filled.",
             "",
