@@ -97,7 +97,8 @@ bi: bi-install
 
 # A person for the dashboards: make bi-user NAME=kim ROLE=viewer (or analyst) [EMAIL=...]
 bi-user: bi-install
-	@$(BI_VENV)/bin/python bi/launch.py --add-user "$(NAME)" --role "$(or $(ROLE),viewer)" \
+	@$(if $(NAME),,echo "say who: make bi-user NAME=kim ROLE=viewer" >&2; exit 2;) \
+	$(BI_VENV)/bin/python bi/launch.py --add-user "$(NAME)" --role "$(or $(ROLE),viewer)" \
 	  $(if $(EMAIL),--email "$(EMAIL)")
 
 dev: install manifest

@@ -4,6 +4,7 @@ environment every measured build runs with."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -37,7 +38,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def _pss_kib(pid: int) -> int:
     try:
         text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:  # gone, or a kernel without smaps_rollup: its RSS
+    except OSError:  # gone, or a kernel older than 4.14 without smaps_rollup: its RSS
+        # (an upper bound of its PSS)
         try:
             return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE // 1024
         except OSError:
@@ -93,15 +95,18 @@ class MemoryCgroup:
             (root / name).rmdir()  # a folder without the memory controller
 
     def enter(self) -> None:
-        """Run in the child before it starts the command (Popen's preexec_fn)."""
+        """Run in the child before it starts the command (Popen's preexec_fn): join the
+        cgroup, or stay outside it (the peak then reads 0: not measured)."""
         if self.path is not None:
-            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+            with contextlib.suppress(OSError):
+                (self.path / "cgroup.procs").write_text(str(os.getpid()))
 
     def close(self) -> float:
-        """The peak in MiB (0 without a cgroup); the cgroup is removed."""
+        """The peak in MiB (0 without a cgroup, or when the command never joined it); the
+        cgroup is removed (a warning names it when its last processes would not go)."""
         if self.path is None:
             return 0.0
-        try:
+        try:  # nothing is charged to a cgroup the command never joined: 0
             return int((self.path / self.peak_file).read_text()) / 2**20
         finally:
             for _ in range(50):  # its last processes may still be exiting
@@ -110,6 +115,8 @@ class MemoryCgroup:
                     break
                 except OSError:
                     time.sleep(0.1)
+            else:
+                print(f"warning: could not remove the cgroup {self.path}", file=sys.stderr)
 
 
 def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
@@ -118,31 +125,34 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
     peak = 0.0
     cgroup = MemoryCgroup()
     began = time.perf_counter()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            cwd=REPO,
-            preexec_fn=cgroup.enter,  # writes one file: safe before exec
-        )
-        done = threading.Event()
+    try:
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                cwd=REPO,
+                preexec_fn=cgroup.enter,  # writes one file: safe before exec
+            )
+            done = threading.Event()
 
-        def sample() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, tree_pss_mib(process.pid))
-                done.wait(SAMPLE_SECONDS)
+            def sample() -> None:
+                nonlocal peak
+                while not done.is_set():
+                    peak = max(peak, tree_pss_mib(process.pid))
+                    done.wait(SAMPLE_SECONDS)
 
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        process.wait()
-        done.set()
-        sampler.join()
-    seconds = time.perf_counter() - began
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            process.wait()
+            done.set()
+            sampler.join()
+        seconds = time.perf_counter() - began
+    finally:
+        cgroup_peak = cgroup.close()
     return Measured(
-        seconds, peak, process.returncode, log.read_text()[-3000:], cgroup_peak_mib=cgroup.close()
+        seconds, peak, process.returncode, log.read_text()[-3000:], cgroup_peak_mib=cgroup_peak
     )
 
 

@@ -174,7 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--role", choices=sorted(ROLES), default="viewer")
     parser.add_argument("--email", help="the person's e-mail (NAME@dongne.example)")
     args = parser.parse_args(argv)
-    if args.add_user:
+    if args.add_user is not None:
+        if not args.add_user.strip():
+            print("error: say who: make bi-user NAME=kim ROLE=viewer", file=sys.stderr)
+            return 2
         try:
             password = add_user(bi_home(), args.add_user, args.role, args.email)
         except BiError as error:

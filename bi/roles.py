@@ -2,14 +2,16 @@
 import, so that each dataset it brought is covered). Runs in the BI environment:
 `python bi/roles.py` with launch.py's Superset environment.
 
-- **Viewer**: the dashboards and nothing else. Superset's own read-only set for viewing
-  dashboards (`PUBLIC_ROLE_PERMISSIONS`: dashboards, their charts' data, filters and
+- **Viewer**: the dashboards. Superset's own read-only set for viewing dashboards
+  (`PUBLIC_ROLE_PERMISSIONS`: dashboards, their charts and the charts' data, filters and
   permalinks), the Dashboards menu, and access to each dataset of the published database
-  (a chart draws only from datasets its viewer may read). No SQL Lab, no dataset or chart
-  lists, no Explore, no editing, no database access beyond those datasets.
-- **Analyst**: a Viewer who also queries the published database in SQL Lab. The database
-  itself is read-only twice over: DuckDB opens the file read_only and the connection
-  allows no DML (bi/bundle/databases/).
+  (a chart draws only from datasets its viewer may read). Reading charts also opens the
+  chart list (by URL; the menu does not show it), read-only. No SQL Lab, no dataset
+  list, no Explore, no editing, no database beyond those datasets.
+- **Analyst**: a Viewer who also queries the published database in SQL Lab. Nothing
+  there writes: DuckDB opens the file read_only with file, network and extension access
+  off and its settings locked (read_text, COPY TO, ATTACH, INSTALL fail), the connection
+  allows no DML, and Superset refuses DuckDB's file readers (bi/superset_config.py).
 
 Admin stays Superset's own. Everyone else gets one of these two roles (launch.py
 --add-user): a role is a set of permissions, and these are listed here, in full.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from launch import ROLES  # bi/launch.py, beside this script
@@ -62,7 +65,7 @@ def sync_roles() -> None:
     manager = security_manager
     database = db.session.query(Database).filter_by(uuid=published_database_uuid()).one()
 
-    def grant(pairs: set[tuple[str, str]]) -> list:
+    def grant(pairs: set[tuple[str, str]]) -> list[Any]:
         granted = []
         for permission, view in sorted(pairs):
             found = manager.find_permission_view_menu(permission, view)

@@ -25,3 +25,22 @@ RATELIMIT_STORAGE_URI = "memory://"
 LOG_LEVEL = "WARNING"
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 ROW_LIMIT = 50000
+
+# A second guard behind the connection's own (bi/bundle/databases/: DuckDB with external
+# access off and its settings locked): Superset refuses SQL that calls DuckDB's file
+# readers, from SQL Lab or a chart's custom SQL alike.
+DISALLOWED_SQL_FUNCTIONS = {
+    "duckdb": {
+        "read_text",
+        "read_blob",
+        "read_csv",
+        "read_csv_auto",
+        "read_parquet",
+        "parquet_scan",
+        "read_json",
+        "read_json_auto",
+        "read_ndjson",
+        "read_ndjson_auto",
+        "glob",
+    }
+}

@@ -1,9 +1,11 @@
-"""One run of `build_everything`, as the daemon's run worker starts it for a schedule,
-sensor or backfill: `python -m tests.one_run RAW DATA OUT_JSON`.
+"""One run of `build_everything` in its own process: `python -m tests.one_run RAW DATA
+OUT_JSON`.
 
-The job runs in this process against the Dagster instance of DATA (the one `make run` and
-`make dev` use, with its warehouse pool), without `make run`'s preflight, so two of these
-started at once meet only in the pool. Writes the run's id and outcome to OUT_JSON.
+The job runs in this process, as `make run` runs it (`run_build`, in process), against the
+Dagster instance of DATA (the one `make run` and `make dev` use, with its warehouse pool),
+without `make run`'s preflight (which refuses to start while another process holds the
+warehouse), so two of these started at once meet only in the pool, as two runs launched
+by a schedule and a sensor do. Writes the run's id and outcome to OUT_JSON.
 """
 
 from __future__ import annotations

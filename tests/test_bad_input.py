@@ -555,3 +555,28 @@ def test_a_lone_carriage_return_ends_a_line_for_the_count_and_the_reader_alike(
             "order by 1"
         ).fetchall()
     assert quarantined == [(3, "too_few_fields"), (4, "too_few_fields")]
+
+
+def test_a_line_break_inside_quotes_moves_later_rows_down_for_the_lake_and_the_quarantine(
+    tmp_path: Path,
+) -> None:
+    """A lone CR inside a quoted field ends a physical line as CRLF and LF do: the rejected
+    row after it and the valid row after that keep the lines an editor shows."""
+    folder = tmp_path / "raw" / "db" / "listings"
+    folder.mkdir(parents=True)
+    bad = f"oops,0,0,0,t,d,,on_sale,{STAMP},{STAMP}"
+    quoted = listing(1, title='"a\rb"')
+    body = f"{LISTINGS_HEADER}\n{quoted}\n{bad}\n{listing(3)}\n"
+    (folder / f"{DAY}.csv").write_bytes(body.encode())
+    report = land(tmp_path / "raw", tmp_path / "lake", "listings")
+    assert (report.rows_received, report.rows_loaded, report.rows_quarantined) == (3, 2, 1)
+    with duckdb.connect() as con:
+        loaded = con.execute(
+            f"select listing_id, title, _line from read_parquet('{tmp_path}/lake/db/listings/**/*')"
+            " order by 1"
+        ).fetchall()
+        quarantined = con.execute(
+            f"select line, reason from read_parquet('{tmp_path}/lake/quarantine/listings/**/*')"
+        ).fetchall()
+    assert loaded == [(1, "a\rb", 2), (3, "의자", 5)]
+    assert quarantined == [(4, "unparseable_number")]

@@ -369,10 +369,11 @@ class Session:
             self.url + path, method=method, headers=headers, data=json.dumps(body or {})
         )
 
-    def opens(self, path: str) -> bool:
-        """Whether a page of Superset opens for this person (not a 403)."""
+    def page_status(self, path: str) -> int:
+        """The HTTP status of a page of Superset opened by this person (403: refused)."""
         response = self.page.goto(self.url + path)
-        return response is not None and response.status == 200
+        assert response is not None, path
+        return response.status
 
     def menu(self) -> str:
         self.page.goto(f"{self.url}/dashboard/list/")
@@ -415,9 +416,9 @@ def cannot_edit_or_browse_data(session: Session) -> list[str]:
         breaches.append("creates a chart")
     if session.status("GET", "/api/v1/dataset/") != 403:
         breaches.append("lists the datasets")
-    if session.opens("/tablemodelview/list/"):
+    if session.page_status("/tablemodelview/list/") != 403:
         breaches.append("opens the datasets page")
-    if session.opens("/explore/?slice_id=1"):
+    if session.page_status("/explore/?slice_id=1") != 403:
         breaches.append("opens Explore")
     return breaches
 
@@ -434,7 +435,7 @@ def test_a_viewer_sees_the_four_dashboards_drawn_and_nothing_else(superset: Supe
             assert [title for title, count in rows.items() if not count] == [], (slug, rows)
         viewer.page.screenshot(path=str(artifacts_dir() / "bi-viewer.png"), full_page=True)
         assert cannot_edit_or_browse_data(viewer) == []
-        assert not viewer.opens("/sqllab/")
+        assert viewer.page_status("/sqllab/") == 403
         assert viewer.status("GET", "/api/v1/database/") == 403
         assert sql_lab(viewer, SQL_LAB_QUERY, database=1).status == 403  # the only one
         assert "SQL" not in viewer.menu().split()
@@ -446,7 +447,7 @@ def test_an_analyst_queries_the_published_database_read_only(superset: Superset)
     ((count,),) = query(superset.published, SQL_LAB_QUERY)
     with signed_in(superset, "analyst") as analyst:
         assert sorted(dashboards(analyst)) == sorted(DASHBOARDS)
-        assert analyst.opens("/sqllab/")
+        assert analyst.page_status("/sqllab/") == 200
         assert "SQL" in analyst.menu().split()
         listed = analyst.call("GET", "/api/v1/database/").json()["result"]
         assert [d["database_name"] for d in listed] == ["Dongne analytics (published)"]
@@ -457,6 +458,18 @@ def test_an_analyst_queries_the_published_database_read_only(superset: Superset)
         refused = sql_lab(analyst, "create table marts.mine as select 1 as n", database)
         assert refused.status != 200
         assert "DML_NOT_ALLOWED" in refused.text(), refused.text()
+        # Nor through DuckDB's files: Superset's own secrets sit in its home.
+        secret = Path(superset.env["DONGNE_BI_HOME"]) / "admin_password"
+        for sql in (
+            f"select * from read_text('{secret}')",
+            f"select content from read_text('{secret}') union all select 'x'",
+            f"copy (select 1 as n) to '{superset.published.parent / 'out.csv'}'",
+            f"attach '{superset.published.parent / 'other.duckdb'}' as other",
+        ):
+            answer = sql_lab(analyst, sql, database)
+            assert answer.status != 200, sql
+            assert secret.read_text().strip() not in answer.text(), sql
+        assert not (superset.published.parent / "out.csv").exists()
         assert cannot_edit_or_browse_data(analyst) == []
     tables = "select count(*) from information_schema.tables where table_name = 'mine'"
     assert query(superset.published, tables) == [(0,)]

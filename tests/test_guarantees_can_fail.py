@@ -298,8 +298,6 @@ def test_a_writer_outside_the_pool_is_named(tmp_path: Path) -> None:
         wrote = steps_that_wrote(writes, step_windows(instance, result.run_id))
     pools = pools_of([rogue_scores, reader_of_the_copy])
     assert writers_outside_the_pool(wrote, pools, WAREHOUSE_POOL) == ["rogue_scores"]
-    pooled = {**pools, "rogue_scores": WAREHOUSE_POOL}
-    assert writers_outside_the_pool(wrote, pooled, WAREHOUSE_POOL) == []
 
 
 # -- Idempotent -----------------------------------------------------------------------

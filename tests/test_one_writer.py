@@ -21,6 +21,7 @@ from orchestration.definitions import defs
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
 from orchestration.settings import REPO_ROOT
+from tests.browser import stop
 from tests.conftest import copy_build
 from tests.writers import (
     overlapping_writes,
@@ -57,20 +58,29 @@ def test_two_runs_at_once_never_write_together(
     DagsterInstance.from_config(str(home)).dispose()
 
     roots: list[int] = []
-    with watch_writers(roots, data) as writes:
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "tests.one_run", str(raw), str(data), str(out)],
-                cwd=REPO_ROOT,
-                start_new_session=True,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for out in outcomes
-        ]
-        roots.extend(run.pid for run in runs)
-        errors = [run.communicate(timeout=900)[1] for run in runs]
-    assert [run.returncode for run in runs] == [0, 0], [e[-2000:] for e in errors]
+    logs = [tmp_path / f"run-{n}.log" for n in range(2)]
+    runs: list[subprocess.Popen[bytes]] = []
+    try:
+        with watch_writers(roots, data) as writes:
+            for out, log in zip(outcomes, logs, strict=True):
+                with log.open("wb") as output:
+                    runs.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "tests.one_run", str(raw), str(data), str(out)],
+                            cwd=REPO_ROOT,
+                            start_new_session=True,
+                            stdout=output,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
+                roots.append(runs[-1].pid)
+            for run in runs:
+                run.wait(timeout=900)
+    finally:
+        for run in runs:
+            stop(run, grace=5)  # whatever is left of a run that failed or hung
+    outputs = [log.read_text()[-2000:] for log in logs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
 
     assert overlapping_writes(writes) == []
     pools = pools_of(defs().assets or [])

@@ -20,7 +20,7 @@ RESULTS_FILE = re.compile(r"bench/results/[\w.-]+\.(?:md|json|txt)")
 NAMES_ITS_RUN = [
     re.compile(r"\b20\d\d-\d\d-\d\d \d\d:\d\d UTC\b"),  # when
     re.compile(r"\b\d+ cores\b"),  # on which machine
-    re.compile(r"\bcommit [0-9a-f]{7,}\b"),  # which code
+    re.compile(r"\bcommit [0-9a-f]{7,}\b(?! with uncommitted)"),  # which code, committed
 ]
 
 
@@ -97,8 +97,16 @@ def test_a_results_file_that_does_not_name_its_run_is_caught(tmp_path: Path) -> 
     results = tmp_path / "bench" / "results"
     results.mkdir(parents=True)
     (results / "old.md").write_text("Measured 2026-12-02 06:37 UTC on 2 cores.\n| 28.9 s |\n")
-    readme = "## How fast\n\nFrom bench/results/old.md: 28.9 s; bench/results/gone.md.\n"
+    (results / "dirty.md").write_text(
+        "Measured 2026-12-02 06:37 UTC on 2 cores, commit 3fb7fd2abcde with uncommitted "
+        "changes.\n| 28.9 s |\n"
+    )
+    readme = (
+        "## How fast\n\nFrom bench/results/old.md: 28.9 s; bench/results/gone.md; "
+        "bench/results/dirty.md.\n"
+    )
     assert runs_unnamed(readme, tmp_path) == [
+        "bench/results/dirty.md: does not say when, where and at which commit",
         "bench/results/gone.md: no such file",
         "bench/results/old.md: does not say when, where and at which commit",
     ]

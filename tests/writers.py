@@ -1,14 +1,17 @@
 """Who writes the lake and the warehouse, seen from the operating system.
 
-`watch_writers` samples, every few milliseconds, the open files of the processes it is
-given and of all their descendants (dbt's subprocesses included), and records each file of
-the pool-guarded set (the lake, warehouse.duckdb and the published analytics.duckdb with
-their temporary files) that a process holds open for writing. `steps_that_wrote` then
-names, from the run's own event log, the step that was running at each of those moments.
+`watch_writers` walks, again and again (a 5 ms pause between walks), the open files of
+the processes it is given and of all their descendants (dbt's subprocesses included), and
+records each file of the pool-guarded set (the lake, warehouse.duckdb and the published
+analytics.duckdb with their temporary files) that a process holds open for writing, with
+the moment it was seen. `steps_that_wrote` then names, from the run's own event log, the
+step that was running at that moment.
 
-A sample is a moment: a write that opens and closes its file between two samples goes
-unseen. The writers of this platform hold their files for hundreds of milliseconds or
-more (a DuckDB connection, a dbt invocation), so at 5 ms they are all seen.
+What it cannot see: a file opened and closed between two walks, and what changes no open
+file (a rename, a deletion, a new folder). The writers of this platform hold a DuckDB
+connection or a dbt invocation open for a few hundred milliseconds at least, and every
+step that writes the lake writes Parquet through DuckDB, so each is seen; a short write
+alone (a small journal file) could slip through.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ OUTSIDE_ANY_STEP = "(outside any step)"
 
 @dataclass(frozen=True)
 class Write:
-    """At `at` (epoch seconds), process `pid`, a descendant of `root`, held `path` open
-    for writing."""
+    """At `at` (epoch seconds, taken once the descriptor was read), in walk number `walk`,
+    process `pid`, a descendant of `root`, held `path` open for writing."""
 
     at: float
+    walk: int
     root: int
     pid: int
     path: str
@@ -68,8 +72,9 @@ def _tree(roots: Iterable[int]) -> Iterator[tuple[int, int]]:
             pending.extend(_children(pid))
 
 
-def _written(pid: int, data_dir: Path) -> list[str]:
-    """The guarded files `pid` holds open for writing (O_WRONLY or O_RDWR)."""
+def _written(pid: int, data_dir: Path) -> list[tuple[float, str]]:
+    """The guarded files `pid` holds open for writing (O_WRONLY or O_RDWR), each with the
+    moment its descriptor was read."""
     paths = []
     try:
         descriptors = os.listdir(f"/proc/{pid}/fd")
@@ -85,7 +90,7 @@ def _written(pid: int, data_dir: Path) -> list[str]:
             continue
         flags = next(int(v.split()[1], 8) for v in info.splitlines() if v.startswith("flags:"))
         if (flags & os.O_ACCMODE) in (os.O_WRONLY, os.O_RDWR):
-            paths.append(target)
+            paths.append((time.time(), target))
     return paths
 
 
@@ -96,12 +101,15 @@ def watch_writers(roots: list[int], data_dir: Path) -> Iterator[list[Write]]:
     seen: list[Write] = []
     samples = [0]
     stop = threading.Event()
+    data_dir = data_dir.resolve()  # as /proc names the files
 
     def sample() -> None:
         while not stop.is_set():
-            at = time.time()
+            walk = samples[0]
             for root, pid in _tree(list(roots)):
-                seen.extend(Write(at, root, pid, path) for path in _written(pid, data_dir))
+                seen.extend(
+                    Write(at, walk, root, pid, path) for at, path in _written(pid, data_dir)
+                )
             samples[0] += 1
             stop.wait(SAMPLE_SECONDS)
 
@@ -141,12 +149,14 @@ def steps_that_wrote(writes: Iterable[Write], windows: dict[str, tuple[float, fl
     return steps
 
 
-def overlapping_writes(writes: Iterable[Write]) -> list[tuple[float, set[int]]]:
-    """The moments at which processes of more than one root held guarded files for writing."""
-    by_moment: dict[float, set[int]] = {}
+def overlapping_writes(writes: Iterable[Write]) -> list[tuple[int, set[int]]]:
+    """The walks in which processes of more than one root held guarded files for writing.
+    (Within one walk, a file could close just before another opens; a pool hands its
+    slot on only after the step holding it ended, far longer than a walk.)"""
+    by_walk: dict[int, set[int]] = {}
     for write in writes:
-        by_moment.setdefault(write.at, set()).add(write.root)
-    return sorted((at, roots) for at, roots in by_moment.items() if len(roots) > 1)
+        by_walk.setdefault(write.walk, set()).add(write.root)
+    return sorted((walk, roots) for walk, roots in by_walk.items() if len(roots) > 1)
 
 
 def pools_of(assets: Iterable[object]) -> dict[str, str | None]:
