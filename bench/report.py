@@ -153,7 +153,7 @@ def one_day_markdown(results: list[SizeResult]) -> list[str]:
             ("headline", r.headline_s, r.headline_parts),
         ):
             cells = " | ".join(f"{split.get(part, 0.0):.1f}" for part in parts)
-            rows.append(f"| {r.size} | {name} | {total:.1f} | {cells} |")
+            rows.append(f"| {r.size} | {name} | {total:.1f} s | {cells} |")
     return rows
 
 
