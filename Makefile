@@ -96,8 +96,10 @@ bi: bi-install
 	@$(BI_VENV)/bin/python bi/launch.py
 
 # A person for the dashboards: make bi-user NAME=kim ROLE=viewer (or analyst) [EMAIL=...]
-bi-user: bi-install
+# Superset must have been set up by make bi; adding a person never reinstalls it.
+bi-user:
 	@$(if $(NAME),,echo "say who: make bi-user NAME=kim ROLE=viewer" >&2; exit 2;) \
+	test -x $(BI_VENV)/bin/python || { echo "no BI environment yet: run make bi first" >&2; exit 2; }; \
 	$(BI_VENV)/bin/python bi/launch.py --add-user "$(NAME)" --role "$(or $(ROLE),viewer)" \
 	  $(if $(EMAIL),--email "$(EMAIL)")
 

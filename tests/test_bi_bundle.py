@@ -71,9 +71,20 @@ def test_every_dashboard_chart_and_dataset_is_linked() -> None:
 
 
 def test_the_connection_is_the_published_database_read_only() -> None:
+    """Read-only, and no way out of it from SQL: DuckDB's file, network and extension
+    access off, its settings locked (tests/test_bi.py tries read_text, COPY and ATTACH)."""
     (database,) = DATABASES.values()
     assert database["sqlalchemy_uri"] == "duckdb:///${DONGNE_ANALYTICS_PATH}"
-    assert database["extra"]["engine_params"]["connect_args"] == {"read_only": True}
+    connect_args = database["extra"]["engine_params"]["connect_args"]
+    assert connect_args["read_only"] is True
+    assert connect_args["config"] == {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "lock_configuration": True,
+        "memory_limit": "1GB",
+        "threads": 2,
+    }
     assert database["allow_dml"] is False
 
 
