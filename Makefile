@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test dev docs sql metrics install spark-install manifest browser sample lint clean bench \
+.PHONY: run test test-spark dev docs sql metrics install spark-install manifest browser sample lint clean bench \
 	bi bi-install bi-user
 
 $(BIN)/python:
@@ -61,7 +61,13 @@ run: install $(ENGINE_INSTALL)
 # .venv-bi.log); tests/test_bi.py, which runs last, waits for it.
 test: install spark-install manifest browser
 	@if [ ! -f $(BI_INSTALLED) ]; then $(MAKE) --no-print-directory bi-install > $(BI_VENV).log 2>&1 & fi; \
-	status=0; $(BIN)/python -m pytest -n 2 --dist loadfile || status=$$?; wait; exit $$status
+	status=0; $(BIN)/python -m pytest -n 2 --dist loadfile -m "not spark" || status=$$?; wait; exit $$status
+
+# The Spark engine's tests (tests/test_spark_engine.py: the sample built on a local
+# SparkSession, every table equal to DuckDB's, dbt's unit tests on Spark): a few minutes
+# of JVM, out of make test's 10-minute loop. CI (.ci/run) runs it after make test.
+test-spark: install spark-install manifest
+	$(BIN)/python -m pytest -m spark
 
 # The browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser of its own here): installed with apt the first time.

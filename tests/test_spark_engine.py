@@ -25,6 +25,10 @@ from tests.conftest import TEST_SALT, cli_build, settings_for
 from tests.published import differences
 from tests.test_dbt_unit_tests import unit_test_results
 
+# `make test-spark` (CI runs it after `make test`): a few minutes of Spark, kept out of the
+# developer's 10-minute loop.
+pytestmark = pytest.mark.spark
+
 
 @pytest.fixture(scope="module")
 def spark_build(sample_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
