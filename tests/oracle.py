@@ -15,6 +15,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -38,6 +39,14 @@ def _instant(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+def _blank(value: object) -> bool:
+    """Missing, null, or a text of nothing but spaces (Unicode's space separators, Zs: the
+    ideographic space of a Korean keyboard included; a tab is not a space)."""
+    if value is None:
+        return True
+    return isinstance(value, str) and all(unicodedata.category(c) == "Zs" for c in value)
+
+
 def parse_event_line(line: str) -> tuple[dict, datetime, datetime] | None:
     """An event line as docs/sources.md accepts it (the object, occurred_at, received_at),
     or None when it is quarantined."""
@@ -47,7 +56,7 @@ def parse_event_line(line: str) -> tuple[dict, datetime, datetime] | None:
         obj = json.loads(line)
     except json.JSONDecodeError:
         return None
-    if not isinstance(obj, dict) or any(obj.get(k) in (None, "") for k in REQUIRED):
+    if not isinstance(obj, dict) or any(_blank(obj.get(k)) for k in REQUIRED):
         return None
     occurred, received = _instant(obj["occurred_at"]), _instant(obj["received_at"])
     user = obj.get("user_id")
