@@ -109,7 +109,9 @@ class MemoryCgroup:
         try:  # nothing is charged to a cgroup the command never joined: 0
             return int((self.path / self.peak_file).read_text()) / 2**20
         finally:
-            for _ in range(50):  # its last processes may still be exiting
+            for attempt in range(50):  # its last processes may still be exiting
+                if attempt == 20:  # a process outliving the command (a daemon's child)
+                    self._release_leftovers()
                 try:
                     self.path.rmdir()
                     break
@@ -117,6 +119,14 @@ class MemoryCgroup:
                     time.sleep(0.1)
             else:
                 print(f"warning: could not remove the cgroup {self.path}", file=sys.stderr)
+
+    def _release_leftovers(self) -> None:
+        """Move the processes still in the cgroup to its parent, so that it can go."""
+        assert self.path is not None
+        with contextlib.suppress(OSError):
+            for pid in (self.path / "cgroup.procs").read_text().split():
+                with contextlib.suppress(OSError):
+                    (self.path.parent / "cgroup.procs").write_text(pid)
 
 
 def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
