@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, ExecuteInProcessResult
 
-from tests import oracle, oracle_readouts
+from tests import oracle, oracle_ml, oracle_readouts
 from tests.conftest import query, settings_for
 
 CONTRACT_COLUMNS = {
@@ -246,7 +246,7 @@ def test_moderation_training_set_equals_the_independent_implementation(
         data_dir / "analytics.duckdb",
         "select target_type, target_id, text, label, split from ml.moderation_training_set",
     )
-    expected = oracle.moderation_labels(sample_raw_dir)
+    expected = oracle_ml.moderation_labels(sample_raw_dir)
     assert {(t, i): (text, label) for t, i, text, label, _ in published} == expected
     splits = [split for *_, split in published]
     assert set(splits) <= {"train", "valid", "test"}
@@ -263,7 +263,7 @@ def test_listing_features_equal_the_independent_implementation(
         "seller_prior_completed_trades, seller_account_age_days, views_72h, chats_72h "
         "from ml.listing_popularity_features order by 1",
     )
-    assert published == oracle.listing_features(sample_raw_dir)
+    assert published == oracle_ml.listing_features(sample_raw_dir)
 
 
 def test_seller_key_is_the_contracts_hmac_of_the_seller_id(

@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_SALT, build_platform, query, tree_digest
-from tests.oracle import moderation_labels, person_key
+from tests.oracle import person_key
+from tests.oracle_ml import moderation_labels
 from tests.test_privacy import personal_data_findings, raw_personal_values
 
 
