@@ -176,6 +176,25 @@ def copy_build(built: Path, data: Path) -> Path:
     return data
 
 
+def copy_platform(raw_dir: Path, built: Path, into: Path) -> tuple[Path, Path]:
+    """A copy of a raw delivery and of its build, as `into`/raw and `into`/data, for a
+    test that changes either."""
+    shutil.copytree(raw_dir, into / "raw")
+    return into / "raw", copy_build(built, into / "data")
+
+
+EVENT_FILES = "events/*/*.jsonl*"
+
+
+def resend(raw: Path, index: int) -> tuple[Path, Path]:
+    """The `index`-th event file (in name order) delivered again, as a collector resends
+    one: the original and its copy, `resent-<name>` beside it."""
+    original = sorted(raw.glob(EVENT_FILES))[index]
+    copy = original.with_name("resent-" + original.name)
+    shutil.copy2(original, copy)
+    return original, copy
+
+
 def tree_digest(root: Path, times: bool = True) -> str:
     """A digest of everything under root: each entry's path and kind (file, folder, link),
     mode and modification time, a file's bytes and a link's target. A landing that adds a

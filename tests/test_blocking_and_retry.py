@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from orchestration.notify import NotifierResource
 from orchestration.runner import prepare_dbt
 from orchestration.sensors import alert_on_run_failure
 from orchestration.window import DeliveryWindow
-from tests.conftest import copy_build, query
+from tests.conftest import copy_platform, query
 
 QUIET = {
     "loggers": {"console": {"config": {"log_level": "WARNING"}}},
@@ -91,10 +90,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    built_data, _ = sample_build
-    raw, data = tmp_path / "raw", tmp_path / "data"
-    shutil.copytree(sample_raw_dir, raw)
-    copy_build(built_data, data)
+    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
     for name, value in {
         "DONGNE_RAW_DIR": str(raw),
         "DONGNE_DATA_DIR": str(data),

@@ -22,7 +22,15 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.settings import REPO_ROOT
-from tests.conftest import cli_build, copy_build, lake_rows_by_file, query, tree_digest
+from tests.conftest import (
+    EVENT_FILES,
+    cli_build,
+    copy_platform,
+    lake_rows_by_file,
+    query,
+    resend,
+    tree_digest,
+)
 from tests.test_incremental import published_tables
 
 pytestmark = pytest.mark.slow
@@ -102,10 +110,7 @@ def test_a_build_killed_midway_is_finished_by_the_next_run_while_analysts_read(
     time: they see whole versions only, the old one until the new one is swapped in. The
     finishing run also meets a file delivered a second time (a collector's resend): it is
     re-ingested and changes no published number. The raw directory is never written."""
-    built, _ = sample_build
-    raw, data = tmp_path / "raw", tmp_path / "data"
-    shutil.copytree(sample_raw_dir, raw)
-    copy_build(built, data)
+    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
     published = data / "analytics.duckdb"
     manifest = "select publish_id from marts.publish_manifest"
     ((previous,),) = query(published, manifest)
@@ -119,9 +124,7 @@ def test_a_build_killed_midway_is_finished_by_the_next_run_while_analysts_read(
         assert tree_digest(raw) == untouched  # the killed run did not write into raw either
         assert debris_of(phase, data), f"the kill did not come during {phase}"
         assert query(published, manifest) == [(previous,)]  # the old version is still there
-        files = sorted(raw.glob("events/*/*.jsonl*"))
-        resent = files[len(files) // 2]
-        shutil.copy2(resent, resent.with_name("resent-" + resent.name))
+        original, copy = resend(raw, len(list(raw.glob(EVENT_FILES))) // 2)
         raw_before = tree_digest(raw)
         recovered = cli_build(raw, data)
         assert recovered.returncode == 0, recovered.stderr[-3000:]
@@ -133,9 +136,10 @@ def test_a_build_killed_midway_is_finished_by_the_next_run_while_analysts_read(
     assert all(len(s["publishes"]) == 2 for s in seen), [s["publishes"] for s in seen]
     tables, lake = uninterrupted
     assert published_tables(published) == tables  # session ids included
-    original = resent.relative_to(raw).as_posix()
-    copy = resent.with_name("resent-" + resent.name).relative_to(raw).as_posix()
-    assert lake_rows_by_file(data / "lake") == with_resent(lake, original, copy)
+    resent = with_resent(
+        lake, original.relative_to(raw).as_posix(), copy.relative_to(raw).as_posix()
+    )
+    assert lake_rows_by_file(data / "lake") == resent
     assert not list(data.glob(".analytics.duckdb.*.tmp"))
     assert not list((data / "lake" / ".staging").glob("*"))
     assert query(published, manifest) == [(seen[0]["publishes"][-1],)]

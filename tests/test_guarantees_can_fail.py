@@ -45,7 +45,14 @@ from orchestration.runner import DAGSTER_YAML
 from orchestration.settings import DBT_PROJECT_DIR, hmac_pads
 from orchestration.window import DeliveryWindow
 from tests import oracle
-from tests.conftest import copy_build, lake_rows_by_file, query, settings_for, tree_digest
+from tests.conftest import (
+    copy_platform,
+    lake_rows_by_file,
+    query,
+    resend,
+    settings_for,
+    tree_digest,
+)
 from tests.test_definitions import writers_in_the_warehouse_at_once
 from tests.test_errors import missing_raw, unclear
 from tests.test_privacy import column_leaks, file_leaks, key_findings
@@ -327,11 +334,8 @@ def failed_tests(data: Path, project: Path) -> list[str]:
 def test_a_resent_file_breaks_the_unique_test_when_staging_does_not_deduplicate(
     sample_raw_dir: Path, sample_build: tuple[Path, ExecuteInProcessResult], tmp_path: Path
 ) -> None:
-    built, _ = sample_build
-    raw, data = tmp_path / "raw", copy_build(built, tmp_path / "data")
-    shutil.copytree(sample_raw_dir, raw)
-    resent = sorted(raw.glob("events/*/*.jsonl*"))[3]
-    shutil.copy2(resent, resent.with_name("resent-" + resent.name))  # a collector's resend
+    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
+    resend(raw, 3)
     landing.land_events(raw, data / "lake", landing.connect())
 
     deduplicated = build_event_staging(DBT_PROJECT_DIR, data, raw)

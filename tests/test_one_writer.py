@@ -22,7 +22,7 @@ from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
 from orchestration.settings import REPO_ROOT
 from tests.browser import stop
-from tests.conftest import copy_build
+from tests.conftest import copy_platform, resend
 from tests.writers import (
     overlapping_writes,
     pools_of,
@@ -41,13 +41,8 @@ def test_two_runs_at_once_never_write_together(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    built, _ = sample_build
-    raw, data = tmp_path / "raw", tmp_path / "data"
-    shutil.copytree(sample_raw_dir, raw)
-    copy_build(built, data)
-    # A file delivered again gives the runs something to land (the first to get there).
-    resent = sorted(raw.glob("events/*/*.jsonl*"))[-3]
-    shutil.copy2(resent, resent.with_name("resent-" + resent.name))
+    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
+    resend(raw, -3)  # something for the runs to land (the first to get there)
     outcomes = [tmp_path / f"run-{n}.json" for n in range(2)]
     # The instance exists before its runs (as `make dev`'s does): two processes creating
     # Dagster's storage at the same moment race on its schema, which is not what this tests.
