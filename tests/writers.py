@@ -26,6 +26,8 @@ from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
+from bench.measure import tree_pids  # a process and its descendants, from /proc
+
 SAMPLE_SECONDS = 0.005
 OUTSIDE_ANY_STEP = "(outside any step)"
 
@@ -49,27 +51,6 @@ def is_guarded(path: str, data_dir: Path) -> bool:
         return True
     names = ("warehouse.duckdb", "analytics.duckdb", ".analytics.duckdb")
     return file.parent == data_dir and file.name.startswith(names)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            text = Path(f"/proc/{pid}/task/{task}/children").read_text()
-            found.extend(int(child) for child in text.split())
-    except OSError:  # the process ended
-        pass
-    return found
-
-
-def _tree(roots: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """(root, pid) for each root and each of its live descendants."""
-    for root in roots:
-        pending = [root]
-        while pending:
-            pid = pending.pop()
-            yield root, pid
-            pending.extend(_children(pid))
 
 
 def _written(pid: int, data_dir: Path) -> list[tuple[float, str]]:
@@ -106,10 +87,10 @@ def watch_writers(roots: list[int], data_dir: Path) -> Iterator[list[Write]]:
     def sample() -> None:
         while not stop.is_set():
             walk = samples[0]
-            for root, pid in _tree(list(roots)):
-                seen.extend(
-                    Write(at, walk, root, pid, path) for at, path in _written(pid, data_dir)
-                )
+            for root in list(roots):
+                for pid in tree_pids(root):
+                    written = _written(pid, data_dir)
+                    seen.extend(Write(at, walk, root, pid, path) for at, path in written)
             samples[0] += 1
             stop.wait(SAMPLE_SECONDS)
 
