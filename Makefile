@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test test-spark dev docs sql metrics install spark-install manifest browser sample lint clean bench \
+.PHONY: run test test-spark cluster cluster-stop dev docs sql metrics install spark-install manifest browser sample lint clean bench \
 	bi bi-install bi-user
 
 $(BIN)/python:
@@ -36,7 +36,7 @@ JAVA := $(shell command -v java || echo /usr/bin/java)
 $(SPARK_INSTALLED): pyproject.toml | $(INSTALLED)
 	@echo "installing the Spark engine (pyspark, dbt-spark) into $(VENV) (a few minutes, once) ..."
 	@( PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e '.[dev,spark]' ) 2>&1 | $(PIP_QUIET)
-	@$(BIN)/python -c "import pyspark, dbt.adapters.spark"
+	@$(BIN)/python -c "import pyspark, dbt.adapters.spark, pyhive.hive"
 	@touch $@
 
 $(JAVA):
@@ -46,8 +46,8 @@ $(JAVA):
 
 spark-install: $(SPARK_INSTALLED) $(JAVA)
 
-# make run on Spark when DONGNE_ENGINE=spark says so.
-ENGINE_INSTALL := $(if $(filter spark,$(DONGNE_ENGINE)),spark-install,)
+# make run on Spark when DONGNE_ENGINE=spark (or spark-cluster) says so.
+ENGINE_INSTALL := $(if $(filter spark spark-cluster,$(DONGNE_ENGINE)),spark-install,)
 
 manifest: install
 	$(BIN)/python -m orchestration.cli prepare
@@ -68,6 +68,15 @@ test: install spark-install manifest browser
 # of JVM, out of make test's 10-minute loop. CI (.ci/run) runs it after make test.
 test-spark: install spark-install manifest
 	$(BIN)/python -m pytest -m spark
+
+# A standalone Spark cluster on this machine (orchestration/cluster.py): a master, two
+# workers and a Thrift server, logs and pids under $(DONGNE_DATA_DIR)/cluster/, ports on
+# 127.0.0.1. Starting it again is harmless. DONGNE_ENGINE=spark-cluster make run builds on it.
+cluster: spark-install
+	@$(BIN)/python -m orchestration.cluster start
+
+cluster-stop: install
+	@$(BIN)/python -m orchestration.cluster stop
 
 # The browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser of its own here): installed with apt the first time.

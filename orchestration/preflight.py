@@ -72,8 +72,42 @@ def check_directories(settings: Settings) -> None:
         ) from error
     if settings.engine == "spark":
         check_spark_is_installed()
+    elif settings.engine == "spark-cluster":
+        check_cluster_answers(settings)
     else:
         check_warehouse_is_free(settings.warehouse_path)
+
+
+def check_cluster_answers(settings: Settings) -> None:
+    """DONGNE_ENGINE=spark-cluster needs PyHive, a Thrift server that answers, and one that
+    keeps its tables where this build's publish step reads them."""
+    if not _has_module("pyhive.hive"):
+        raise UserError(
+            "DONGNE_ENGINE=spark-cluster needs PyHive, which this environment lacks: run "
+            "`DONGNE_ENGINE=spark-cluster make run` (it installs it)."
+        )
+    from orchestration.cluster import cluster_config, port_answers, query
+
+    port = cluster_config(settings).thrift_port
+    if not port_answers(port):
+        raise UserError(
+            f"DONGNE_ENGINE=spark-cluster: no Spark Thrift server answers on 127.0.0.1:{port}: "
+            "start one with `make cluster` (or set DONGNE_SPARK_THRIFT_PORT)."
+        )
+    try:
+        ((_, warehouse),) = query(port, "set spark.sql.warehouse.dir")
+    except Exception as error:  # whatever PyHive raises, the user sees it
+        raise UserError(
+            f"DONGNE_ENGINE=spark-cluster: the Thrift server on 127.0.0.1:{port} does not answer "
+            f"a query ({error}): see {settings.cluster_dir / 'logs'}."
+        ) from error
+    expected = settings.spark_warehouse_dir
+    if Path(warehouse.removeprefix("file:")) != expected:
+        raise UserError(
+            f"DONGNE_ENGINE=spark-cluster: the cluster on 127.0.0.1:{port} keeps its tables in "
+            f"{warehouse}, not in this build's {expected}: start the cluster with this "
+            "DONGNE_DATA_DIR (`make cluster-stop && make cluster`)."
+        )
 
 
 def check_spark_is_installed() -> None:

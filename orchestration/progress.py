@@ -34,7 +34,7 @@ def stage_label(step_key: str, engine: str = "duckdb") -> str:
     """A step as a person reads it: `raw_events` is "land events"."""
     if step_key.startswith("raw_"):
         return f"land {step_key.removeprefix('raw_')}"
-    if step_key == "dongne_dbt_models" and engine == "spark":
+    if step_key == "dongne_dbt_models" and engine.startswith("spark"):
         return "dbt build on Spark: models and tests"  # Parquet tables take no snapshots
     return LABELS.get(step_key, step_key)
 

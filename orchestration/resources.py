@@ -81,7 +81,7 @@ def venv_executable(name: str) -> str:
 
 # The dbt executable of each engine: dbt itself on DuckDB; on Spark, dbt run inside a
 # process that first starts the SparkSession (orchestration/spark_dbt.py).
-DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark"}
+DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark", "spark-cluster": "dbt"}
 
 
 def dbt_resource(engine: str) -> DbtCliResource:

@@ -16,9 +16,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 DEV_PII_SALT = "dongne-dev-salt-not-for-production"
-# The engines dbt builds the warehouse on (DONGNE_ENGINE): one dbt target each.
-ENGINES = ("duckdb", "spark")
-DBT_TARGETS = {"duckdb": "local", "spark": "spark"}
+# The engines dbt builds the warehouse on (DONGNE_ENGINE): one dbt target each. `spark` is
+# a SparkSession inside the dbt process; `spark-cluster` a running Spark cluster, reached
+# through its Thrift server (make cluster starts one on this machine).
+ENGINES = ("duckdb", "spark", "spark-cluster")
+DBT_TARGETS = {"duckdb": "local", "spark": "spark", "spark-cluster": "spark_cluster"}
 HMAC_BLOCK = 64  # SHA-256's block size, in bytes
 
 
@@ -53,19 +55,31 @@ class Settings:
         return self.data_dir / "analytics.duckdb"
 
     @property
+    def is_spark(self) -> bool:
+        """dbt builds on Spark: a local session or a cluster."""
+        return self.engine in ("spark", "spark-cluster")
+
+    @property
     def spark_dir(self) -> Path:
         """Spark's warehouse (Parquet tables) and catalog, when DONGNE_ENGINE=spark."""
         return self.data_dir / "spark"
 
     @property
+    def cluster_dir(self) -> Path:
+        """The standalone cluster of make cluster: its logs, pids, catalog and warehouse."""
+        return self.data_dir / "cluster"
+
+    @property
     def spark_warehouse_dir(self) -> Path:
-        """Spark's tables: one folder of Parquet files each (`<schema>.db/<table>/`)."""
-        return self.spark_dir / "warehouse"
+        """Spark's tables: one folder of Parquet files each (`<schema>.db/<table>/`). The
+        session and the cluster each keep their own, as each has its own catalog."""
+        home = self.cluster_dir if self.engine == "spark-cluster" else self.spark_dir
+        return home / "warehouse"
 
     @property
     def warehouse_location(self) -> Path:
         """What dbt builds on this engine: warehouse.duckdb, or Spark's folder of tables."""
-        return self.spark_warehouse_dir if self.engine == "spark" else self.warehouse_path
+        return self.spark_warehouse_dir if self.is_spark else self.warehouse_path
 
     @property
     def tmp_dir(self) -> Path:

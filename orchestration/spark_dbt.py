@@ -1,4 +1,4 @@
-"""dbt on Apache Spark: a local SparkSession with the platform's functions, then dbt.
+"""dbt on Apache Spark: a local SparkSession with the platform's settings, then dbt.
 
 `dongne-dbt-spark <dbt args>` is the dbt executable of the `spark` engine
 (DONGNE_ENGINE=spark). dbt-spark's `session` method runs every statement on the
@@ -10,11 +10,10 @@ platform, and runs dbt in the same process:
   metastore; one dbt process at a time holds it (the `warehouse` pool serialises them);
 - timestamps are naive (TIMESTAMP_NTZ) and the session time zone is UTC, as on DuckDB:
   the lake's timestamps are naive UTC, the marts' naive KST;
-- `dongne_normal_two_sided_p` and `dongne_chi2_sf`, the exact p-values the experiment
-  marts use, are registered as session functions (scipy, as on DuckDB).
-
-The person keys need no function: `keyed_hash` is Spark SQL over the HMAC pads, which the
-profile passes as session settings from the environment (never in compiled SQL).
+Nothing of ours is registered in the session, so a Thrift server (DONGNE_ENGINE=
+spark-cluster) builds the same tables: the p-values are SQL (macros/statistics.sql), and
+`keyed_hash` is Spark SQL over the HMAC pads, which the profile passes as session settings
+from the environment (never in compiled SQL).
 Commands that do not touch the warehouse (parse, ls, deps, ...) start no JVM.
 """
 
@@ -25,8 +24,19 @@ import os
 import sys
 from typing import Any
 
-from orchestration.dbt_plugins import chi2_sf, normal_two_sided_p
 from orchestration.settings import Settings, load_settings
+
+# The SQL settings of every Spark the platform builds on (this session, make cluster's
+# Thrift server): timestamps are naive and the session time zone UTC, as on DuckDB; an
+# incremental insert_overwrite replaces only the partitions its rows fall in.
+SQL_SETTINGS = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # A laptop's data: a few shuffle partitions, not Spark's 200.
+    "spark.sql.shuffle.partitions": os.environ.get("DONGNE_SPARK_SHUFFLE_PARTITIONS", "4"),
+}
 
 # dbt commands that open a connection (and so need the session).
 CONNECTING = {"build", "run", "test", "seed", "snapshot", "retry", "compile", "show", "docs"}
@@ -46,12 +56,7 @@ def session_settings(settings: Settings) -> dict[str, str]:
         ),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={home} -Djava.io.tmpdir={tmp}",
         "spark.local.dir": str(tmp),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.timestampType": "TIMESTAMP_NTZ",
-        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-        "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        # A laptop's data: a few shuffle partitions, not Spark's 200.
-        "spark.sql.shuffle.partitions": os.environ.get("DONGNE_SPARK_SHUFFLE_PARTITIONS", "4"),
+        **SQL_SETTINGS,
         # Everything on loopback: a local session opens no port to the network.
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
@@ -67,10 +72,9 @@ def session_settings(settings: Settings) -> dict[str, str]:
 
 
 def start_session(settings: Settings) -> Any:
-    """The process's SparkSession, with the platform's settings and functions."""
+    """The process's SparkSession, with the platform's settings."""
     from pyspark.logger import PySparkLogger
     from pyspark.sql import SparkSession
-    from pyspark.sql.types import DoubleType
 
     (settings.spark_dir / "tmp").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -85,8 +89,6 @@ def start_session(settings: Settings) -> Any:
     # error itself, in its own words and log.
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
-    session.udf.register("dongne_normal_two_sided_p", normal_two_sided_p, DoubleType())
-    session.udf.register("dongne_chi2_sf", chi2_sf, DoubleType())
     return session
 
 

@@ -154,14 +154,19 @@ VIEWER = "a-viewer"
 
 def log_in(page: Any, superset: Superset, user: str = "admin", password: str = "") -> None:
     """Sign in as `make bi`'s admin, or `user`; on a busy machine a sign-in was seen to
-    land back on the sign-in page once: a person would try again, and so does this (once)."""
+    land back on the sign-in page once: a person would try again, and so does this (once).
+    Signed in means the welcome page itself: the sign-in page that a refused session is
+    sent to names the welcome page in its query (`/login/?next=…/superset/welcome/`), so a
+    pattern over the whole address would take that for success."""
     for attempt in (1, 2):
         page.goto(f"{superset.url}/login/")
         page.fill("#username", user)
         page.fill("#password", password or superset.password)
         page.keyboard.press("Enter")
         try:
-            page.wait_for_url("**/superset/welcome/**", timeout=60_000)
+            page.wait_for_url(
+                lambda url: urlparse(url).path.startswith("/superset/welcome"), timeout=60_000
+            )
             return
         except playwright_api.TimeoutError:
             if attempt == 2:

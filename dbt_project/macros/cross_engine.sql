@@ -1,6 +1,9 @@
 {#
-    Engine differences live here and only here, each behind adapter.dispatch, so the
-    models run unchanged on DuckDB (today) and Spark (when the data outgrows a machine).
+    Engine shims: SQL that DuckDB and Spark spell differently, each behind
+    adapter.dispatch, so the models run unchanged on both. Differences that belong to one
+    concern sit with it, dispatched the same way: person keys and contact scrubbing in
+    privacy.sql, the lake's tables in lake_tables.sql, constraints in
+    contract_constraints.sql; the p-values (statistics.sql) are one SQL for every engine.
 #}
 
 {# Fractional seconds from start to end, exact to the microsecond. #}
@@ -91,49 +94,6 @@
 {%- endmacro %}
 
 
-{#
-    A person's key (docs/marts.md, "Person identifiers"): the lowercase hex HMAC-SHA256 of
-    the id's text, keyed with DONGNE_PII_SALT. Every published person column is this macro
-    of the raw id, and only this. HMAC(k, m) = H((k xor opad) || H((k xor ipad) || m)):
-    on DuckDB it runs natively (sha256 over blobs, vectorised and parallel), with the two
-    padded keys set as session variables by orchestration/dbt_plugins.py, so the salt
-    never appears in compiled SQL, dbt's logs or target/.
-#}
-{% macro keyed_hash(expr) -%}
-    {{ return(adapter.dispatch('keyed_hash', 'dongne')(expr)) }}
-{%- endmacro %}
-
-{% macro duckdb__keyed_hash(expr) -%}
-    sha256(
-        getvariable('dongne_hmac_outer')
-        || unhex(sha256(getvariable('dongne_hmac_inner') || encode(cast({{ expr }} as varchar))))
-    )
-{%- endmacro %}
-
-{% macro spark__keyed_hash(expr) -%}
-    {#- Spark: the same HMAC in Spark SQL; the pads are session settings that the profile
-        sets from the environment, substituted by Spark (not by dbt) when it runs. -#}
-    sha2(
-        concat(unhex('${dongne.hmac_outer}'), unhex(sha2(
-            concat(unhex('${dongne.hmac_inner}'), encode(cast({{ expr }} as string), 'UTF-8')), 256
-        ))),
-        256
-    )
-{%- endmacro %}
-
-
-{# Two-sided p-value of a standard normal statistic. #}
-{% macro normal_two_sided_p_value(z) -%}
-    dongne_normal_two_sided_p(cast({{ z }} as double))
-{%- endmacro %}
-
-
-{# Upper-tail probability of a chi-square statistic with df degrees of freedom. #}
-{% macro chi_square_p_value(statistic, df) -%}
-    dongne_chi2_sf(cast({{ statistic }} as double), cast({{ df }} as bigint))
-{%- endmacro %}
-
-
 {# A stable bucket 0 .. buckets-1 of a text key (first 32 bits of its md5). #}
 {% macro stable_bucket(expr, buckets) -%}
     {{ return(adapter.dispatch('stable_bucket', 'dongne')(expr, buckets)) }}
@@ -183,42 +143,6 @@
 
 {% macro spark__median(expr) -%}
     percentile({{ expr }}, 0.5)
-{%- endmacro %}
-
-
-{#
-    Free text with the phone numbers and e-mail addresses people typed into it replaced by
-    `<phone>` and `<email>` (docs/marts.md): every published text column goes through this.
-    E-mails first (an address may hold digits). A phone is a Korean number, mobile or
-    landline, with or without +82, its groups joined by nothing, '-', '.' or a space
-    (010-1234-5678, 01012345678, 010 1234 5678, +82 10-1234-5678, 02-123-4567), not
-    inside a longer run of digits. The pattern takes the characters on either side (no
-    look-around in RE2): a second pass catches a number right after a replaced one.
-#}
-{% macro contact_patterns() -%}
-    {{ return({
-        'email': '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)+',
-        'phone': '(^|[^0-9])(([+]82[ .-]?0?|0)(1[016789]|2|[3-6][1-5])[ .-]?[0-9]{3,4}[ .-]?[0-9]{4})([^0-9]|$)',
-    }) }}
-{%- endmacro %}
-
-{% macro scrub_contacts(expr) -%}
-    {{ return(adapter.dispatch('scrub_contacts', 'dongne')(expr)) }}
-{%- endmacro %}
-
-{% macro duckdb__scrub_contacts(expr) -%}
-    {%- set patterns = contact_patterns() -%}
-    {%- set emails_scrubbed = "regexp_replace(" ~ expr ~ ", '" ~ patterns.email ~ "', '<email>', 'g')" -%}
-    {%- set once = "regexp_replace(" ~ emails_scrubbed ~ ", '" ~ patterns.phone ~ "', '\\1<phone>\\5', 'g')" -%}
-    regexp_replace({{ once }}, '{{ patterns.phone }}', '\1<phone>\5', 'g')
-{%- endmacro %}
-
-{% macro spark__scrub_contacts(expr) -%}
-    {#- Java regular expressions: the same patterns; groups are $1 and $5. -#}
-    {%- set patterns = contact_patterns() -%}
-    {%- set emails_scrubbed = "regexp_replace(" ~ expr ~ ", '" ~ patterns.email ~ "', '<email>')" -%}
-    {%- set once = "regexp_replace(" ~ emails_scrubbed ~ ", '" ~ patterns.phone ~ "', '$1<phone>$5')" -%}
-    regexp_replace({{ once }}, '{{ patterns.phone }}', '$1<phone>$5')
 {%- endmacro %}
 
 

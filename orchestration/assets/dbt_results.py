@@ -19,7 +19,7 @@ from orchestration.spark_warehouse import attach_spark_warehouse
 def warehouse_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB view of what dbt built: warehouse.duckdb, or on Spark its
     Parquet tables (as views: staging's views live only in Spark's catalog)."""
-    if settings.engine == "spark":
+    if settings.is_spark:
         con = duckdb.connect()
         attach_spark_warehouse(con, settings.warehouse_location)
         con.execute("use warehouse")
@@ -45,9 +45,7 @@ def with_table_metadata(
         for event in events:
             unique_id = getattr(getattr(event, "metadata", {}).get("unique_id"), "value", "")
             if isinstance(event, Output | AssetMaterialization) and unique_id in relations:
-                extra = table_metadata(
-                    con, *relations[unique_id], count_views=settings.engine == "spark"
-                )
+                extra = table_metadata(con, *relations[unique_id], count_views=settings.is_spark)
                 event = event.with_metadata({**event.metadata, **extra})
             elif isinstance(event, AssetCheckResult) and not event.passed:
                 event = with_failing_rows(con, event, (compiled or {}).get(unique_id))

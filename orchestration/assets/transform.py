@@ -323,7 +323,8 @@ def run_dbt(
             carried = carried_over(context, manifest, set(unfinished_nodes(previous)), previous)
     else:
         args = [*build_args(window), *selection_args(context)]
-    executable = None if settings.engine == "duckdb" else dbt.dbt_executable
+    # On a local Spark session dbt runs in the process that owns the session.
+    executable = dbt.dbt_executable if settings.engine == "spark" else None
     with timings.phase("dbt"):
         invocation = invoke_dbt(
             args,
