@@ -12,7 +12,7 @@ INSTALLED := $(VENV)/.installed
 # pip prints a warning per package for this machine's optional local mirrors: not errors.
 PIP_QUIET := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: run test test-spark cluster cluster-stop dev docs sql metrics install spark-install manifest browser sample lint clean bench \
+.PHONY: run test test-spark test-cluster cluster cluster-stop dev docs sql metrics install spark-install manifest browser sample lint clean bench \
 	bi bi-install bi-user
 
 $(BIN)/python:
@@ -61,13 +61,20 @@ run: install $(ENGINE_INSTALL)
 # .venv-bi.log); tests/test_bi.py, which runs last, waits for it.
 test: install spark-install manifest browser
 	@if [ ! -f $(BI_INSTALLED) ]; then $(MAKE) --no-print-directory bi-install > $(BI_VENV).log 2>&1 & fi; \
-	status=0; $(BIN)/python -m pytest -n 2 --dist loadfile -m "not spark" || status=$$?; wait; exit $$status
+	status=0; $(BIN)/python -m pytest -n 2 --dist loadfile -m "not spark and not cluster" || status=$$?; \
+	wait; exit $$status
 
 # The Spark engine's tests (tests/test_spark_engine.py: the sample built on a local
 # SparkSession, every table equal to DuckDB's, dbt's unit tests on Spark): a few minutes
 # of JVM, out of make test's 10-minute loop. CI (.ci/run) runs it after make test.
 test-spark: install spark-install manifest
 	$(BIN)/python -m pytest -m spark
+
+# The Spark cluster's tests (tests/test_spark_cluster.py): each starts a standalone cluster
+# of its own (make cluster's, on free ports), builds the shipped sample through its Thrift
+# server, then a day, then day by day with late files, and stops it. About 15 minutes.
+test-cluster: install spark-install manifest
+	$(BIN)/python -m pytest -m cluster
 
 # A standalone Spark cluster on this machine (orchestration/cluster.py): a master, two
 # workers and a Thrift server, logs and pids under $(DONGNE_DATA_DIR)/cluster/, ports on
@@ -142,10 +149,14 @@ sample: install
 
 # What a build costs against one plain DuckDB script: sizes S (1M event lines) and M (10M);
 # make bench L=1 adds L (100M). Data is generated once and cached under data/bench/. The
-# full build also runs on Spark (local) at the sizes SPARK names (default S; SPARK=S,M).
+# full build also runs on Spark (local) at the sizes SPARK names (default S; SPARK=S,M),
+# and the full build and one-day run on a Spark cluster at the sizes CLUSTER names
+# (default S,M; CLUSTER= for none), each on a cluster started for it.
 SPARK ?= S
+CLUSTER ?= S,M
 bench: install spark-install
-	$(BIN)/python -m bench.run --sizes S,M --spark $(SPARK) $(if $(L),--large,)
+	$(BIN)/python -m bench.run --sizes S,M --spark $(SPARK) --cluster $(CLUSTER) \
+	  $(if $(L),--large,)
 	$(BIN)/python -m bench.sample_run
 
 # The house's style: ruff for Python, sqlfluff (dbt templater) for SQL. CI runs it before

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ class Measured:
     # peak; it also counts the page cache the tree's files filled): 0 where no cgroup
     # can be made (not root, no cgroup file system).
     cgroup_peak_mib: float = 0.0
+    # The most the command's spill folder (DuckDB's temp_directory) held at once, sampled
+    # with the memory: what a build wrote to disk because it did not fit in memory.
+    spill_peak_mib: float = 0.0
 
 
 SAMPLE_SECONDS = 0.1
@@ -129,10 +133,27 @@ class MemoryCgroup:
                     (self.path.parent / "cgroup.procs").write_text(pid)
 
 
-def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
+def folder_mib(folder: Path) -> float:
+    """The size of the files under a folder, in MiB (0 when it does not exist)."""
+    total = 0
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total / 2**20
+
+
+def measure(
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    also: Callable[[], list[int]] | None = None,
+    spill: Path | None = None,
+) -> Measured:
     """Run `command`, sampling the PSS of its process tree every SAMPLE_SECONDS, inside
-    a memory cgroup where one can be made."""
-    peak = 0.0
+    a memory cgroup where one can be made. `also`: more processes whose trees count in the
+    peak (a cluster's JVMs, which the command talks to but did not start); `spill`: a
+    folder whose size is sampled alongside."""
+    peak = spilled = 0.0
     cgroup = MemoryCgroup()
     began = time.perf_counter()
     try:
@@ -148,9 +169,12 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
             done = threading.Event()
 
             def sample() -> None:
-                nonlocal peak
+                nonlocal peak, spilled
                 while not done.is_set():
-                    peak = max(peak, tree_pss_mib(process.pid))
+                    roots = [process.pid, *(also() if also else [])]
+                    peak = max(peak, sum(tree_pss_mib(root) for root in roots))
+                    if spill is not None:
+                        spilled = max(spilled, folder_mib(spill))
                     done.wait(SAMPLE_SECONDS)
 
             sampler = threading.Thread(target=sample, daemon=True)
@@ -162,7 +186,12 @@ def measure(command: list[str], env: dict[str, str], log: Path) -> Measured:
     finally:
         cgroup_peak = cgroup.close()
     return Measured(
-        seconds, peak, process.returncode, log.read_text()[-3000:], cgroup_peak_mib=cgroup_peak
+        seconds,
+        peak,
+        process.returncode,
+        log.read_text()[-3000:],
+        cgroup_peak_mib=cgroup_peak,
+        spill_peak_mib=spilled,
     )
 
 

@@ -50,6 +50,15 @@ class SizeResult:
     spark_full_s: float = 0.0
     spark_dbt_s: float = 0.0
     spark_peak_mib: float = 0.0
+    # The full build's spill: the most DuckDB's temp_directory held at once.
+    full_spill_mib: float = 0.0
+    # On a Spark cluster through its Thrift server (--cluster): the full build, the one-day
+    # run, their dbt steps, and the peak PSS of the build and every JVM of the cluster.
+    cluster_full_s: float = 0.0
+    cluster_dbt_s: float = 0.0
+    cluster_one_day_s: float = 0.0
+    cluster_one_day_dbt_s: float = 0.0
+    cluster_peak_mib: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
     # The one-day run, broken down (process start, definitions, landing, dbt, ...).
     incremental_parts: dict[str, float] = field(default_factory=dict)
@@ -85,9 +94,9 @@ def machine() -> str:
 def markdown(results: list[SizeResult], imported: float, when: str, where: str, commit: str) -> str:
     rows = [
         "| size | event lines read | baseline | full build | landing | dbt | publish | full / "
-        "baseline | events/s | peak memory (PSS) | cgroup peak | one-day run | one-day / full "
-        "| clock +30 d |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "baseline | events/s | peak memory (PSS) | cgroup peak | disk spilled | one-day run | "
+        "one-day / full | clock +30 d |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         cgroup = f"{r.full_cgroup_peak_mib / 1024:.2f} GiB" if r.full_cgroup_peak_mib else "n/a"
@@ -95,7 +104,8 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             f"| {r.size} | {r.event_lines_read:,} | {r.baseline_s:.1f} s | {r.full_s:.1f} s | "
             f"{r.landing_s:.1f} s | {r.dbt_s:.1f} s | {r.publish_s:.1f} s | "
             f"{r.full_s / r.baseline_s:.1f}x | {r.events_per_second:,.0f} | "
-            f"{r.full_peak_mib / 1024:.2f} GiB | {cgroup} | {r.incremental_s:.1f} s | "
+            f"{r.full_peak_mib / 1024:.2f} GiB | {cgroup} | {r.full_spill_mib / 1024:.2f} GiB | "
+            f"{r.incremental_s:.1f} s | "
             f"{r.incremental_s / r.full_s:.0%} | "
             f"{f'{r.clock_moved_s:.1f} s' if r.clock_moved_s else 'not run'} |"
         )
@@ -111,7 +121,8 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             "Peak memory: the proportional set size (PSS) of the build's whole process tree, "
             "sampled every 100 ms (a page two processes share counts once); cgroup peak: the "
             "kernel's peak for a memory cgroup holding the tree, which never misses a short "
-            "peak but also counts the page cache its files filled.",
+            "peak but also counts the page cache its files filled. Disk spilled: the most "
+            "DuckDB's temp_directory held at once during the full build (sampled alike).",
             "",
             *baseline_markdown(results),
             "",
@@ -120,6 +131,7 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             *one_day_markdown(results),
             *latency_markdown(results),
             *spark_markdown(results),
+            *cluster_markdown(results),
         ]
     )
 
@@ -205,6 +217,30 @@ def spark_markdown(results: list[SizeResult]) -> list[str]:
             f"| {r.size} | {r.full_s:.1f} s | {r.spark_full_s:.1f} s | "
             f"{r.spark_full_s / r.full_s:.1f}x | {r.dbt_s:.1f} s | {r.spark_dbt_s:.1f} s | "
             f"{r.spark_peak_mib / 1024:.2f} GiB |"
+        )
+    return rows
+
+
+def cluster_markdown(results: list[SizeResult]) -> list[str]:
+    """The full build and the one-day run on a Spark cluster, beside DuckDB's."""
+    measured = [r for r in results if r.cluster_full_s]
+    if not measured:
+        return []
+    rows = [
+        "",
+        "On a standalone Spark cluster (a master, two workers of 1 core and 2 GiB, a Thrift "
+        "server; DONGNE_ENGINE=spark-cluster) beside DuckDB, same data, same machine:",
+        "",
+        "| size | DuckDB full | cluster full | cluster dbt | DuckDB one-day | cluster one-day "
+        "| cluster one-day dbt | cluster one-day / full | cluster peak memory (PSS, all JVMs) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in measured:
+        rows.append(
+            f"| {r.size} | {r.full_s:.1f} s | {r.cluster_full_s:.1f} s | {r.cluster_dbt_s:.1f} s | "
+            f"{r.incremental_s:.1f} s | {r.cluster_one_day_s:.1f} s | "
+            f"{r.cluster_one_day_dbt_s:.1f} s | {r.cluster_one_day_s / r.cluster_full_s:.0%} | "
+            f"{r.cluster_peak_mib / 1024:.2f} GiB |"
         )
     return rows
 

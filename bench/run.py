@@ -14,12 +14,15 @@ own process:
 - import        `import orchestration.definitions` and loading it (`defs()`)
 - Spark local   (sizes named by --spark) the full build with DONGNE_ENGINE=spark: the same
                 project on a local SparkSession, in a fresh data directory
+- Spark cluster (sizes named by --cluster) the full build and the one-day run on a
+                standalone cluster started for them (bench/cluster.py), through its
+                Thrift server; peak memory counts every JVM of the cluster
 
 Results go to bench/results/ (latest.json, latest.md, latest.png); docs/speed.md shows the
 table and the chart. The ratios (full / baseline, incremental / full) do not depend on
 the machine; the seconds do, and the report names the machine.
 
-    python -m bench.run --sizes S,M [--spark S] [--large] [--results DIR] [--data DIR]
+    python -m bench.run --sizes S,M [--spark S] [--cluster S,M] [--large] [--results DIR]
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.arrivals import ARRIVALS, arrival_latency
+from bench.cluster import bench_cluster
 from bench.compare import COMPARED, baseline_file, compare
 from bench.data import DAYS, SIZES, deliver_day, restore, sample_data, split_newest_day
 from bench.measure import REPO, Measured, base_env, measure
@@ -72,9 +77,21 @@ def run_baseline(raw: Path, work: Path) -> Measured:
     return measured
 
 
-def run_build(raw: Path, data: Path, log: Path, *args: str, **env: str) -> Measured:
+def run_build(
+    raw: Path,
+    data: Path,
+    log: Path,
+    *args: str,
+    also: Callable[[], list[int]] | None = None,
+    spill: Path | None = None,
+    **env: str,
+) -> Measured:
     measured = measure(
-        [sys.executable, "-m", "orchestration.cli", "build", *args], base_env(raw, data, **env), log
+        [sys.executable, "-m", "orchestration.cli", "build", *args],
+        base_env(raw, data, **env),
+        log,
+        also=also,
+        spill=spill,
     )
     if measured.returncode:
         raise RuntimeError(f"the build failed (see {log}):\n{measured.output}")
@@ -106,6 +123,11 @@ def stage_seconds(data: Path) -> dict[str, float]:
         for step in stats
         if step.end_time and step.start_time
     }
+
+
+def dbt_seconds(data: Path) -> float:
+    """The dbt step's seconds in the latest run of a data directory."""
+    return sum(v for k, v in stage_seconds(data).items() if k.startswith("dongne_dbt"))
 
 
 def breakdown(data: Path, wall: float) -> dict[str, float]:
@@ -157,6 +179,7 @@ def bench_size(
     quick: bool = False,
     spark: bool = False,
     latency: bool = False,
+    cluster: bool = False,
 ) -> SizeResult:
     raw, lines = sample_data(cache / "raw", size)
     history = work / f"{size}-raw"
@@ -171,8 +194,9 @@ def bench_size(
     print(f"[{size}] full build ...")
     data = work / f"{size}-data"
     shutil.rmtree(data, ignore_errors=True)
-    full = run_build(history, data, work / f"{size}-full.log")
+    full = run_build(history, data, work / f"{size}-full.log", spill=data / "tmp")
     result.full_s, result.full_peak_mib = full.seconds, full.peak_mib
+    result.full_spill_mib = full.spill_peak_mib
     result.full_cgroup_peak_mib = full.cgroup_peak_mib
     result.event_lines_read = event_lines_read(data)
     compared = compare(data / "analytics.duckdb", work)
@@ -189,9 +213,11 @@ def bench_size(
         shutil.rmtree(on_spark, ignore_errors=True)
         measured = run_build(history, on_spark, work / f"{size}-spark.log", DONGNE_ENGINE="spark")
         result.spark_full_s, result.spark_peak_mib = measured.seconds, measured.peak_mib
-        stages = stage_seconds(on_spark)
-        result.spark_dbt_s = sum(v for k, v in stages.items() if k.startswith("dongne_dbt"))
+        result.spark_dbt_s = dbt_seconds(on_spark)
         shutil.rmtree(on_spark, ignore_errors=True)
+    if cluster:
+        print(f"[{size}] full build and one-day run on a Spark cluster (Thrift) ...")
+        bench_cluster(size, raw, history, newest, work, result, run_build, dbt_seconds)
 
     history_build = work / f"{size}-history-data"
     shutil.rmtree(history_build, ignore_errors=True)
@@ -225,7 +251,8 @@ def bench_size(
     result.headline_parts = breakdown(data, headline.seconds)
     shutil.rmtree(history_build, ignore_errors=True)
 
-    if not quick:  # the test suite's smoke run skips this second full build
+    # The suite's smoke run skips this second full build, and so does L (an hour).
+    if not quick and size != "L":
         print(f"[{size}] full build with the clock 30 days later ...")
         moved = (date.fromisoformat(newest) + timedelta(days=30)).isoformat()
         shutil.rmtree(data, ignore_errors=True)
@@ -266,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         "--spark", default="", help="comma-separated sizes also built on Spark (local)"
     )
     parser.add_argument(
+        "--cluster",
+        default="",
+        help="comma-separated sizes also built on a Spark cluster through its Thrift server",
+    )
+    parser.add_argument(
         "--latency",
         default="S",
         help="comma-separated sizes whose arrival latency is measured ('' for none)",
@@ -290,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     on_spark = {s.strip().upper() for s in args.spark.split(",") if s.strip()}
     timed_arrivals = {s.strip().upper() for s in args.latency.split(",") if s.strip()}
+    on_cluster = {s.strip().upper() for s in args.cluster.split(",") if s.strip()}
     results = [
         bench_size(
             size,
@@ -298,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
             quick=args.quick,
             spark=size in on_spark,
             latency=size in timed_arrivals,
+            cluster=size in on_cluster,
         )
         for size in sizes
     ]

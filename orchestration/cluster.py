@@ -282,6 +282,7 @@ def start(settings: Settings) -> ClusterConfig:
     (config.home / "conf").mkdir(exist_ok=True)
     (config.home / "conf" / "log4j2.properties").write_text(LOG4J2)
     env = java_env(config)
+    started: dict[str, subprocess.Popen] = {}
     for part in parts(config):
         if pid_of(config, part) is not None:
             continue
@@ -303,20 +304,32 @@ def start(settings: Settings) -> ClusterConfig:
                 start_new_session=True,
             )
         (config.run_dir / f"{part.name}.pid").write_text(f"{process.pid}\n")
+        started[part.name] = process
         if part.name == "master":
-            wait_until(lambda: port_answers(config.master_port), config, part, "its port")
+            wait_until(lambda: port_answers(config.master_port), config, part, "its port", process)
     thrift = parts(config)[-1]
-    wait_until(lambda: thrift_answers(config), config, thrift, "a query")
+    wait_until(lambda: thrift_answers(config), config, thrift, "a query", started.get(thrift.name))
     return config
 
 
-def wait_until(ready: Callable[[], bool], config: ClusterConfig, part: Part, what: str) -> None:
-    """Wait until `ready()`, or raise with the part's last log line."""
+def wait_until(
+    ready: Callable[[], bool],
+    config: ClusterConfig,
+    part: Part,
+    what: str,
+    process: subprocess.Popen | None = None,
+) -> None:
+    """Wait until `ready()`, or raise with the part's last log line. `process`: the part,
+    when this call started it (its exit is then known for sure; /proc can briefly hide a
+    process that is replacing its program, as spark-class does when it execs Java)."""
     deadline = time.monotonic() + START_TIMEOUT_S
+    exited = False
     while time.monotonic() < deadline:
         if ready():
             return
-        if pid_of(config, part) is None:
+        alive = process.poll() is None if process else pid_of(config, part) is not None
+        exited = not alive
+        if exited:
             break
         time.sleep(1)
     log = config.logs_dir / f"{part.name}.log"
@@ -325,7 +338,7 @@ def wait_until(ready: Callable[[], bool], config: ClusterConfig, part: Part, wha
         (line for line in reversed(lines) if "ERROR" in line or "Exception" in line),
         lines[-1] if lines else "(empty log)",
     )
-    state = "exited" if pid_of(config, part) is None else f"gave no answer in {START_TIMEOUT_S} s"
+    state = "exited" if exited else f"gave no answer in {START_TIMEOUT_S} s"
     raise ClusterError(
         f"the cluster's {part.name} {state} before {what}: {last.strip()} (see {log})"
     )

@@ -36,6 +36,9 @@ PARSE_STATE_ENV = frozenset(
     {
         "DONGNE_DATA_DIR",
         "DONGNE_LAKE_DIR",
+        "DONGNE_LAKE_URI",
+        "DONGNE_SPARK_THRIFT_HOST",
+        "DONGNE_SPARK_THRIFT_PORT",
         "DONGNE_WAREHOUSE_PATH",
         "DONGNE_ANALYTICS_PATH",
         "DONGNE_DUCKDB_MEMORY_LIMIT",
@@ -60,7 +63,8 @@ def build_args(window: DeliveryWindow) -> list[str]:
     """`dbt build` for a run: models, snapshots, seeds and data tests.
 
     A full build (every delivery) rebuilds the incremental models (tag:daily) from scratch; a
-    window updates them in place (delete+insert on what its deliveries touch). Unit tests
+    window replaces, in place, the dates its deliveries can change (DuckDB: delete+insert;
+    Spark: insert_overwrite of date partitions; dbt_project/macros/delivery_window.sql). Unit tests
     check the SQL, not the data: `make test` runs them, not every build.
     """
     args = ["build", *BUILDABLE_TESTS, "--exclude-resource-type", "unit_test"]

@@ -34,6 +34,7 @@ class PlatformResource(ConfigurableResource):
     duckdb_threads: int = 2
     engine: str = "duckdb"
     partitions_start: str | None = None
+    lake_uri: str | None = None
     # A secret: when it came from DONGNE_PII_SALT the resource holds the variable, which
     # the Dagster UI shows by name, never by value.
     pii_salt: str = DEV_PII_SALT
@@ -49,6 +50,7 @@ class PlatformResource(ConfigurableResource):
             duckdb_threads=settings.duckdb_threads,
             engine=settings.engine,
             partitions_start=settings.partitions_start,
+            lake_uri=settings.lake_uri,
             pii_salt=EnvVar(SALT_ENV) if from_env else settings.pii_salt,
             pii_salt_is_default=settings.pii_salt_is_default,
         )
@@ -66,6 +68,7 @@ class PlatformResource(ConfigurableResource):
             duckdb_threads=self.duckdb_threads,
             engine=self.engine,
             partitions_start=self.partitions_start,
+            lake_uri=self.lake_uri,
         )
 
     def landing_connection(self) -> duckdb.DuckDBPyConnection:

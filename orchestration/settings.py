@@ -39,10 +39,18 @@ class Settings:
     engine: str = "duckdb"
     # The partition calendar's first day when it should start before the first delivery.
     partitions_start: str | None = None
+    # The lake as a Spark cluster reads it (DONGNE_LAKE_URI), when not at the lake's local
+    # path: object storage (s3a://bucket/dongne/lake) that the landing's folder is synced to.
+    lake_uri: str | None = None
 
     @property
     def lake_dir(self) -> Path:
         return self.data_dir / "lake"
+
+    @property
+    def lake_location(self) -> str:
+        """Where Spark declares the lake's tables: DONGNE_LAKE_URI, or the lake's path."""
+        return self.lake_uri or str(self.lake_dir)
 
     @property
     def warehouse_path(self) -> Path:
@@ -94,6 +102,7 @@ class Settings:
         return {
             "DONGNE_DATA_DIR": str(self.data_dir),
             "DONGNE_LAKE_DIR": str(self.lake_dir),
+            "DONGNE_LAKE_URI": self.lake_location,
             "DONGNE_WAREHOUSE_PATH": str(self.warehouse_path),
             "DONGNE_ANALYTICS_PATH": str(self.analytics_path),
             "DONGNE_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
@@ -150,6 +159,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
         engine=engine,
         partitions_start=env.get("DONGNE_PARTITIONS_START") or None,
+        lake_uri=env.get("DONGNE_LAKE_URI") or None,
     )
 
 

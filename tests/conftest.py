@@ -110,7 +110,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 TEST_SALT = "test-salt"
 
 
-def settings_for(raw_dir: Path, data_dir: Path) -> Settings:
+def settings_for(raw_dir: Path, data_dir: Path, engine: str = "duckdb") -> Settings:
     return Settings(
         raw_dir=raw_dir,
         data_dir=data_dir,
@@ -118,6 +118,7 @@ def settings_for(raw_dir: Path, data_dir: Path) -> Settings:
         pii_salt_is_default=False,
         duckdb_memory_limit="2GB",
         duckdb_threads=2,
+        engine=engine,
     )
 
 
@@ -126,14 +127,28 @@ def build_platform(
     data_dir: Path,
     window: DeliveryWindow = EVERY_DELIVERY,
     job_name: str = "build_everything",
+    engine: str = "duckdb",
 ) -> ExecuteInProcessResult:
     """Run the whole `build_everything` job in process (every delivery, or the deliveries
     of `window`; or the near-real-time `refresh_headline` job). The run leaves this
     process's environment as it found it: its settings travel in its definitions."""
     with DagsterInstance.ephemeral() as instance:
         return run_build(
-            settings_for(raw_dir, data_dir), instance, window=window, job_name=job_name
+            settings_for(raw_dir, data_dir, engine), instance, window=window, job_name=job_name
         )
+
+
+def copy_delivery(source: Path, target: Path, day: str, files: str = "*") -> None:
+    """Deliver one day: its events files (matching `files`) and its database exports."""
+    for path in sorted((source / "events" / day).glob(files)):
+        destination = target / "events" / day / path.name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, destination)
+    if files == "*":
+        for path in sorted(source.glob(f"db/*/{day}.csv*")):
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, destination)
 
 
 def cli_build(

@@ -1,12 +1,16 @@
-"""Two published databases compared table by table: the same tables, the same columns
-and types, the same rows (as multisets), floats equal within a relative tolerance."""
+"""Two published databases (or warehouses) compared table by table: the same tables, the
+same columns and types, the same rows (as multisets), floats equal within a relative
+tolerance."""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
+from orchestration.spark_warehouse import attach_spark_warehouse
 
 # Rows that say which publish a file is (ids, times) differ between any two publishes.
 PUBLISH_BOOKKEEPING = ("marts.publish_manifest", "marts.publish_tables")
@@ -48,23 +52,57 @@ def _sorted_rows(rows: list[tuple], floats: list[int]) -> list[tuple]:
     return sorted(rows, key=key)
 
 
-def differences(expected: Path, actual: Path, rel: float = 1e-9) -> list[str]:
-    """Every way `actual` differs from `expected` (empty when they hold the same data)."""
+def open_built(location: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only view of a database file, or of a Spark warehouse folder (its Parquet
+    tables as views)."""
+    if location.is_dir():
+        con = duckdb.connect()
+        attach_spark_warehouse(con, location)
+        con.execute("use warehouse")
+        return con
+    return duckdb.connect(str(location), read_only=True)
+
+
+def _values(cursor: duckdb.DuckDBPyConnection, across_engines: tuple[str, ...]) -> list[tuple]:
+    """A query's rows; across engines a decimal is read as a double (Spark divides a
+    bigint by a decimal literal into a decimal, DuckDB into a double)."""
+    rows = cursor.fetchall()
+    if not across_engines:
+        return rows
+    return [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+
+
+def differences(
+    expected: Path,
+    actual: Path,
+    rel: float = 1e-9,
+    tables: tuple[str, ...] = (),
+) -> list[str]:
+    """Every way `actual` differs from `expected` (empty when they hold the same data).
+    Either may be a DuckDB file or a Spark warehouse folder. With `tables`, only those
+    are compared, their columns by name (Spark puts a partition column last)."""
     found: list[str] = []
-    with (
-        duckdb.connect(str(expected), read_only=True) as one,
-        duckdb.connect(str(actual), read_only=True) as two,
-    ):
+    with open_built(expected) as one, open_built(actual) as two:
         left, right = _tables(one), _tables(two)
+        if tables:
+            found += [f"{name}: in neither" for name in tables if name not in left | right]
+            left = {name: sorted(left[name]) for name in tables if name in left}
+            right = {name: sorted(right[name]) for name in tables if name in right}
         for table in sorted(left.keys() ^ right.keys()):
             found.append(f"{table}: only in {'expected' if table in left else 'actual'}")
         for table in sorted(left.keys() & right.keys()):
-            if left[table] != right[table]:
+            same = (
+                [c for c, _ in left[table]] == [c for c, _ in right[table]]
+                if tables  # models of two engines: the same columns (types are each engine's)
+                else left[table] == right[table]
+            )
+            if not same:
                 found.append(f"{table}: columns {left[table]} != {right[table]}")
                 continue
             floats = [i for i, (_, kind) in enumerate(left[table]) if kind in FLOAT_TYPES]
-            a = _sorted_rows(one.execute(f"select * from {table}").fetchall(), floats)
-            b = _sorted_rows(two.execute(f"select * from {table}").fetchall(), floats)
+            columns = ", ".join(f'"{column}"' for column, _ in left[table])
+            a = _sorted_rows(_values(one.execute(f"select {columns} from {table}"), tables), floats)
+            b = _sorted_rows(_values(two.execute(f"select {columns} from {table}"), tables), floats)
             if len(a) != len(b):
                 found.append(f"{table}: {len(a)} rows != {len(b)} rows")
                 continue

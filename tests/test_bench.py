@@ -4,6 +4,8 @@ end to end and reports what it promises, so the script cannot rot."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,7 @@ def test_the_benchmark_measures_every_figure_at_the_smallest_size(tmp_path: Path
     table = (results / "latest.md").read_text()
     assert "| XS | " in table and "Importing the Dagster definitions" in table
     assert "| not run |" in table  # the clock column, said plainly
+    assert "disk spilled" in table and size["full_spill_mib"] >= 0
     # The one-day runs, broken down into parts that add up to their wall time.
     for run, parts in (("incremental_s", "incremental_parts"), ("headline_s", "headline_parts")):
         assert 0 < size[run] < 600, run
@@ -69,3 +72,37 @@ def test_latency_percentiles_interpolate_between_ranks() -> None:
     assert report.percentile(values, 0.5) == 55.0
     assert report.percentile(values, 0.95) == pytest.approx(95.5)
     assert report.percentile([3.0], 0.95) == 3.0
+
+
+def test_processes_the_command_did_not_start_count_when_named(tmp_path: Path) -> None:
+    """A cluster's JVMs are not the build's children: named in `also`, a separate process
+    holding 200 MB counts in the peak; unnamed, it does not."""
+    script = "import time; block = bytearray(200 * 2**20); time.sleep(30)"
+    holder = subprocess.Popen(["python3", "-c", script])
+    try:
+        time.sleep(1.5)  # its block allocated
+        command = ["python3", "-c", "import time; time.sleep(1)"]
+        named = bench.measure(
+            command, {"PATH": "/usr/bin:/bin"}, tmp_path / "a", also=lambda: [holder.pid]
+        )
+        unnamed = bench.measure(command, {"PATH": "/usr/bin:/bin"}, tmp_path / "b")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert named.peak_mib > 200 > unnamed.peak_mib
+
+
+def test_the_spill_folder_peak_is_the_most_it_held(tmp_path: Path) -> None:
+    """DuckDB's temp files come and go within a build: the peak is what the folder held at
+    its fullest, though it is empty at the end."""
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    script = (
+        f"import pathlib, time; f = pathlib.Path(r'{spill}') / 'spill.tmp'; "
+        "f.write_bytes(b'x' * 50 * 2**20); time.sleep(1); f.unlink()"
+    )
+    measured = bench.measure(
+        ["python3", "-c", script], {"PATH": "/usr/bin:/bin"}, tmp_path / "log", spill=spill
+    )
+    assert measured.returncode == 0 and not any(spill.iterdir())
+    assert measured.spill_peak_mib == pytest.approx(50, abs=1)

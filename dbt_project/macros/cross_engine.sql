@@ -146,38 +146,6 @@
 {%- endmacro %}
 
 
-{#
-    How the incremental models (tag:daily) replace the rows a window touches. DuckDB:
-    `delete+insert` by their unique key. Spark's Parquet tables have no row-level delete
-    or merge (that takes Delta or Iceberg), so on Spark every build of these models is a
-    full rebuild (`insert_overwrite` of the whole table, `full_refresh` forced): the
-    result is the same tables, at the cost of a rebuild (see the README's Spark section).
-#}
-{% macro replace_rows_strategy() -%}
-    {{ return(adapter.dispatch('replace_rows_strategy', 'dongne')()) }}
-{%- endmacro %}
-
-{% macro default__replace_rows_strategy() -%}
-    {{ return('delete+insert') }}
-{%- endmacro %}
-
-{% macro spark__replace_rows_strategy() -%}
-    {{ return('insert_overwrite') }}
-{%- endmacro %}
-
-{% macro rebuild_whole() -%}
-    {{ return(adapter.dispatch('rebuild_whole', 'dongne')()) }}
-{%- endmacro %}
-
-{% macro default__rebuild_whole() -%}
-    {{ return(none) }}
-{%- endmacro %}
-
-{% macro spark__rebuild_whole() -%}
-    {{ return(true) }}
-{%- endmacro %}
-
-
 {# Whether a text matches a regular expression as a whole (not just somewhere in it). #}
 {% macro matches_fully(expr, pattern) -%}
     {{ return(adapter.dispatch('matches_fully', 'dongne')(expr, pattern)) }}

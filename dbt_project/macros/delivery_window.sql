@@ -41,3 +41,107 @@
     from {{ source('app', 'events') }}
     where event_id in ({{ window_event_ids() }})
 {%- endmacro %}
+
+
+{# Every event with a copy on one of the window's dates (see window_event_dates). #}
+{% macro window_date_event_ids() -%}
+    select distinct event_id
+    from {{ source('app', 'events') }}
+    where event_date in ({{ window_event_dates() }})
+{%- endmacro %}
+
+
+{#
+    How the incremental models (tag:daily) replace what a window touches. Each run
+    returns every row of every date the window can change (window_event_dates), so both
+    engines replace whole dates:
+    - DuckDB: `delete+insert` by the model's unique key, after clear_window_dates deleted
+      the window's dates (a date whose last row moved away is cleared too);
+    - Spark: `insert_overwrite` of the table's date partitions, with dynamic partition
+      overwrite (only the partitions the run's rows fall in are replaced), after
+      clear_window_dates dropped the window's dates. Parquet tables have no row-level
+      delete or MERGE (that takes Delta or Iceberg, whose jars come from Maven).
+    A full build (every delivery) passes --full-refresh (orchestration/dbt_cli.py): the
+    tables are rebuilt whole, in one write.
+#}
+{% macro replace_rows_strategy() -%}
+    {{ return(adapter.dispatch('replace_rows_strategy', 'dongne')()) }}
+{%- endmacro %}
+
+{% macro default__replace_rows_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__replace_rows_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+
+{# The partitioning of a date-keyed incremental model: by `column` on Spark, none on DuckDB. #}
+{% macro date_partitions(column) -%}
+    {{ return(adapter.dispatch('date_partitions', 'dongne')(column)) }}
+{%- endmacro %}
+
+{% macro default__date_partitions(column) -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__date_partitions(column) -%}
+    {{ return([column]) }}
+{%- endmacro %}
+
+
+{#
+    A pre-hook: before an incremental run, the rows of every date the window can change
+    go (the run writes them all again). DuckDB deletes them; Spark drops their partitions.
+#}
+{% macro clear_window_dates(column) -%}
+    {{ return(adapter.dispatch('clear_window_dates', 'dongne')(column)) }}
+{%- endmacro %}
+
+{% macro default__clear_window_dates(column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ column }} in ({{ window_event_dates() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__clear_window_dates(column) -%}
+    {%- if execute and is_incremental() -%}
+        {%- for row in run_query(window_event_dates()).rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition ("
+                ~ column ~ " = date'" ~ row[0] ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#
+    A post-hook for a model that reads itself (int_events_sessionized, which cannot clear
+    its dates first): a date with no event left in `events` (every event on it moved to
+    another date) keeps no rows. DuckDB's delete+insert by event_id already removed them;
+    on Spark, dynamic overwrite leaves a partition the run wrote nothing to, so it is
+    dropped here.
+#}
+{% macro drop_dates_without_events(column, events) -%}
+    {{ return(adapter.dispatch('drop_dates_without_events', 'dongne')(column, events)) }}
+{%- endmacro %}
+
+{% macro default__drop_dates_without_events(column, events) -%}
+{%- endmacro %}
+
+{% macro spark__drop_dates_without_events(column, events) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set emptied = run_query(
+            "select distinct " ~ column ~ " from " ~ this ~ " where " ~ column
+            ~ " not in (select distinct event_date from " ~ events ~ ")"
+        ) -%}
+        {%- for row in emptied.rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition ("
+                ~ column ~ " = date'" ~ row[0] ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}

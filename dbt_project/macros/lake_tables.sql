@@ -3,7 +3,8 @@
     sources' yml: each source table names its folder under DONGNE_LAKE_DIR in
     `meta.lake_path`. DuckDB reads those folders directly (`external_location`); Spark
     reads them through tables of its catalog, declared here before every run (a table
-    over a folder costs no copy; declaring it again picks up files landed since).
+    over a folder costs no copy; declaring it again picks up files landed since), under
+    DONGNE_LAKE_URI when the cluster reads the lake elsewhere (s3a://...; docs/spark.md).
 #}
 {% macro declare_lake_tables() -%}
     {{ return(adapter.dispatch('declare_lake_tables', 'dongne')()) }}
@@ -14,7 +15,8 @@
 
 {% macro spark__declare_lake_tables() -%}
     {%- if execute -%}
-        {%- set lake = env_var('DONGNE_LAKE_DIR', '../data/lake') -%}
+        {#- The lake as the engine reads it: a cluster may read object storage. -#}
+        {%- set lake = env_var('DONGNE_LAKE_URI', env_var('DONGNE_LAKE_DIR', '../data/lake')) -%}
         {%- for source in graph.sources.values() -%}
             {%- set folder = source.meta.get('lake_path') -%}
             {%- if not folder -%}

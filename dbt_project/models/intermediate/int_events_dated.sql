@@ -1,28 +1,32 @@
 {#
-    Incremental by delivery: a run recomputes the events delivered in its window (all
-    copies of each, so de-duplication sees what a full rebuild sees) and replaces them by
-    event_id. Any order of deliveries, late ones included, gives the full rebuild's rows.
+    Incremental by date: a run recomputes every date its deliveries can change (the date
+    of every copy of every event delivered in its window), from all copies of every event
+    with a copy on those dates, so de-duplication sees what a full rebuild sees. The
+    pre-hook clears those dates first (delivery_window.sql: DuckDB deletes their rows,
+    Spark drops their partitions), then the run writes them whole. Any order of
+    deliveries, late ones included, gives the full rebuild's rows.
 #}
 {{
     config(
         materialized='incremental',
         incremental_strategy=replace_rows_strategy(),
-        full_refresh=rebuild_whole(),
         unique_key='event_id',
+        partition_by=date_partitions('event_date'),
         on_schema_change='fail',
         tags=['daily'],
+        pre_hook="{{ clear_window_dates('event_date') }}",
     )
 }}
 
 with
 
--- A run stages only the window's events (all copies of each): the same SQL as
--- stg_app__events, with the filter before the de-duplication instead of after it.
+-- A run stages only the events with a copy on the window's dates (all copies of each):
+-- the same SQL as stg_app__events, with the filter before the de-duplication.
 events as (
     {% if is_incremental() %}
         -- depends_on: {{ ref('stg_app__events') }}
         select * from (
-            {{ staged_app_events(where='event_id in (' ~ window_event_ids() ~ ')') }}
+            {{ staged_app_events(where='event_id in (' ~ window_date_event_ids() ~ ')') }}
         ) as window_events
     {% else %}
         select * from {{ ref('stg_app__events') }}
@@ -68,3 +72,8 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    -- The window's dates, whole: an event staged here whose winning copy lies on another
+    -- date belongs to that date, which this run does not rewrite.
+    where event_date in ({{ window_event_dates() }})
+{% endif %}

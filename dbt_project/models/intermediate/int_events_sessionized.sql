@@ -9,17 +9,29 @@
     moved to another key is replaced under its new key. Equal to a full rebuild, late
     deliveries included, at the cost of the touched sessions' events only (a key's whole
     history when it has no event before the change).
+
+    A run returns every row of every date it rewrites (the dates of the recomputed rows
+    and of the rows they replace: the new day, and the few days a touched session reaches
+    back to), the untouched rows of those dates as stored. On Spark the table is
+    partitioned by event_date and the run overwrites those partitions only; the post-hook
+    drops a date left without events.
 #}
 {{
     config(
         materialized='incremental',
         incremental_strategy=replace_rows_strategy(),
-        full_refresh=rebuild_whole(),
         unique_key='event_id',
+        partition_by=date_partitions('event_date'),
         on_schema_change='fail',
         tags=['daily'],
+        post_hook="{{ drop_dates_without_events('event_date', ref('int_events_dated')) }}",
     )
 }}
+
+{%- set columns = [
+    'session_id', 'session_key', 'session_number', 'is_session_start', 'seconds_since_previous',
+    'event_id', 'event_name', 'user_id', 'device_id', 'event_at', 'event_date',
+] -%}
 
 {%- set gap_to_previous = seconds_between(
     'lag(event_at) over (partition by session_key order by event_at, event_id)', 'event_at'
@@ -136,7 +148,7 @@ numbered as (
     from starts
 ),
 
-final as (
+sessions as (
     select
         -- Named after the session's first event alone (an event is in one session): stable
         -- across rebuilds on the same data, and derived from no person's id.
@@ -154,6 +166,39 @@ final as (
         event_at,
         event_date
     from numbered
+),
+
+{% if is_incremental() %}
+-- The dates this run rewrites: where the recomputed rows fall, and where the rows they
+-- replace fell.
+rewritten_dates as (
+    select event_date from sessions
+    union
+    select previous.event_date
+    from {{ this }} as previous
+    inner join recompute_from on previous.session_key = recompute_from.session_key
+    where recompute_from.anchor_at is null or previous.event_at >= recompute_from.anchor_at
+),
+
+-- The rows of those dates that no recomputed session replaces, as stored.
+kept as (
+    select {% for column in columns %}previous.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+    from {{ this }} as previous
+    left join recompute_from on previous.session_key = recompute_from.session_key
+    where
+        previous.event_date in (select rewritten_dates.event_date from rewritten_dates)
+        and (recompute_from.session_key is null or previous.event_at < recompute_from.anchor_at)
+),
+
+final as (
+    select {{ columns | join(', ') }} from sessions
+    union all
+    select {{ columns | join(', ') }} from kept
 )
+{% else %}
+final as (
+    select * from sessions
+)
+{% endif %}
 
 select * from final

@@ -1,17 +1,17 @@
 {#
     Incremental by day: a run recomputes every date its deliveries can change. The
-    pre-hook also clears a date whose last event moved away (delete+insert alone would
-    leave it).
+    pre-hook clears those dates first (DuckDB deletes their rows, Spark drops their
+    partitions), so a date whose last event moved away is cleared too.
 #}
 {{
     config(
         materialized='incremental',
         incremental_strategy=replace_rows_strategy(),
-        full_refresh=rebuild_whole(),
         unique_key='activity_date',
+        partition_by=date_partitions('activity_date'),
         on_schema_change='fail',
         tags=['daily'],
-        pre_hook="{% if is_incremental() %}delete from {{ this }} where activity_date in ({{ window_event_dates() }}){% endif %}",
+        pre_hook="{{ clear_window_dates('activity_date') }}",
     )
 }}
 

@@ -1,0 +1,97 @@
+"""make bench's cluster column: the same full build and one-day run on a standalone Spark
+cluster (make cluster's: a master, two workers and a Thrift server, each a JVM), through
+its Thrift server (DONGNE_ENGINE=spark-cluster), with the peak memory of the whole
+cluster: the build's process tree and every JVM of the cluster, executors included."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.data import deliver_day, split_newest_day
+from bench.measure import REPO, Measured, base_env
+from bench.report import SizeResult
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_cluster(raw: Path, data: Path) -> Iterator[dict[str, str]]:
+    """A cluster for `data` on free ports: the settings a build on it needs."""
+    env = {
+        "DONGNE_ENGINE": "spark-cluster",
+        "DONGNE_CLUSTER_MASTER_PORT": str(free_port()),
+        "DONGNE_CLUSTER_UI_PORT": str(free_port()),
+        "DONGNE_SPARK_THRIFT_PORT": str(free_port()),
+    }
+    command = [sys.executable, "-m", "orchestration.cluster"]
+    cluster_env = base_env(raw, data, **env)
+    subprocess.run([*command, "start"], env=cluster_env, cwd=REPO, check=True, timeout=600)
+    try:
+        yield env
+    finally:
+        subprocess.run([*command, "stop"], env=cluster_env, cwd=REPO, check=False, timeout=120)
+
+
+def cluster_pids(data: Path) -> Callable[[], list[int]]:
+    """The cluster's JVMs, from its pid files (read at each sample)."""
+
+    def pids() -> list[int]:
+        found = []
+        for pid_file in (data / "cluster" / "run").glob("*.pid"):
+            try:
+                found.append(int(pid_file.read_text().strip()))
+            except (OSError, ValueError):
+                continue
+        return found
+
+    return pids
+
+
+def bench_cluster(
+    size: str,
+    raw: Path,
+    history: Path,
+    newest: str,
+    work: Path,
+    result: SizeResult,
+    run_build: Callable[..., Measured],
+    dbt_seconds: Callable[[Path], float],
+) -> None:
+    """The full build of `history` on a fresh cluster, then the newest day as a one-day
+    run; `history` is left as it was (without the newest day)."""
+    data = work / f"{size}-cluster-data"
+    shutil.rmtree(data, ignore_errors=True)
+    with running_cluster(history, data) as env:
+        also = cluster_pids(data)
+        full = run_build(history, data, work / f"{size}-cluster.log", also=also, **env)
+        result.cluster_full_s, result.cluster_peak_mib = full.seconds, full.peak_mib
+        result.cluster_dbt_s = dbt_seconds(data)
+        deliver_day(raw, history, newest)
+        one_day = run_build(
+            history,
+            data,
+            work / f"{size}-cluster-one-day.log",
+            "--from",
+            newest,
+            "--to",
+            newest,
+            also=also,
+            **env,
+        )
+        result.cluster_one_day_s = one_day.seconds
+        result.cluster_one_day_dbt_s = dbt_seconds(data)
+        result.cluster_peak_mib = max(result.cluster_peak_mib, one_day.peak_mib)
+    split_newest_day(raw, history)
+    shutil.rmtree(data, ignore_errors=True)
+    os.sync()
