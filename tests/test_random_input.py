@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests import oracle
@@ -89,6 +89,9 @@ def event_line_is_valid(line: str | bytes) -> bool:
 
 @HYPOTHESIS
 @given(rows=st.lists(CSV_ROWS, min_size=1, max_size=10))
+# Found by this test on 2026-12-02: DuckDB's reader rejected the record and also returned a
+# fragment of it as a row (orchestration/landing/tables.py drops such fragments).
+@example(rows=['","0,","a,b",,,,,,,,'])
 def test_random_csv_rows_are_conserved(rows: list[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)

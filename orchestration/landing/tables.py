@@ -425,9 +425,16 @@ def _insert_scanned(spec: TableSpec, header: list[str], con: duckdb.DuckDBPyConn
         numbered as (
             -- A left join: were the reader to return a record the count above did not
             -- see, it is kept (without a line), and received <> loaded + quarantined says so.
+            -- Except in a file with a rejected record: after a stray quote the reader can
+            -- also return a fragment of the record it rejected (seen: `","0,","a,b"`
+            -- rejected on its line, and `,"` / `b"` returned as a row). The record is
+            -- quarantined on its line already; its fragment is not a record of the file.
             select accepted.*, free_lines.line as _line
             from accepted
             left join free_lines using (_path, rn)
+            where
+                free_lines.line is not null
+                or accepted._path not in (select rejected._path from rejected_records as rejected)
         ),
         checked as (
             select
