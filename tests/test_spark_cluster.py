@@ -162,9 +162,10 @@ def test_starting_the_cluster_again_is_harmless(tmp_path: Path) -> None:
         ).stdout
         again = subprocess.run([*command, "start"], capture_output=True, text=True, timeout=60)
         assert again.returncode == 0, again.stderr
-        assert subprocess.run(
-            [*command, "status"], capture_output=True, text=True, check=True
-        ).stdout == pids
+        assert (
+            subprocess.run([*command, "status"], capture_output=True, text=True, check=True).stdout
+            == pids
+        )
         assert pids.count("running, pid") == 4
         env = dict(os.environ)
     stopped = subprocess.run(

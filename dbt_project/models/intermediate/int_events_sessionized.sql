@@ -196,9 +196,9 @@ final as (
     select {{ columns | join(', ') }} from kept
 )
 {% else %}
-final as (
-    select * from sessions
-)
+    final as (
+        select * from sessions
+    )
 {% endif %}
 
 select * from final
