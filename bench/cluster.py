@@ -7,40 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.data import deliver_day, split_newest_day
-from bench.measure import REPO, Measured, base_env
+from bench.measure import Measured
 from bench.report import SizeResult
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def running_cluster(raw: Path, data: Path) -> Iterator[dict[str, str]]:
-    """A cluster for `data` on free ports: the settings a build on it needs."""
-    env = {
-        "DONGNE_ENGINE": "spark-cluster",
-        "DONGNE_CLUSTER_MASTER_PORT": str(free_port()),
-        "DONGNE_CLUSTER_UI_PORT": str(free_port()),
-        "DONGNE_SPARK_THRIFT_PORT": str(free_port()),
-    }
-    command = [sys.executable, "-m", "orchestration.cluster"]
-    cluster_env = base_env(raw, data, **env)
-    subprocess.run([*command, "start"], env=cluster_env, cwd=REPO, check=True, timeout=600)
-    try:
-        yield env
-    finally:
-        subprocess.run([*command, "stop"], env=cluster_env, cwd=REPO, check=False, timeout=120)
+from orchestration.cluster import ephemeral_cluster
 
 
 def cluster_pids(data: Path) -> Callable[[], list[int]]:
@@ -72,7 +45,8 @@ def bench_cluster(
     run; `history` is left as it was (without the newest day)."""
     data = work / f"{size}-cluster-data"
     shutil.rmtree(data, ignore_errors=True)
-    with running_cluster(history, data) as env:
+    with ephemeral_cluster(data) as cluster:
+        env = {**cluster, "DONGNE_ENGINE": "spark-cluster"}
         also = cluster_pids(data)
         full = run_build(history, data, work / f"{size}-cluster.log", also=also, **env)
         result.cluster_full_s, result.cluster_peak_mib = full.seconds, full.peak_mib

@@ -31,7 +31,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,7 +151,7 @@ def thrift_conf(config: ClusterConfig) -> dict[str, str]:
     """The Thrift server's Spark settings: the platform's SQL settings (as the local
     session's), the catalog and warehouse under the cluster's folder, executors sized for
     the workers."""
-    from orchestration.spark_dbt import SQL_SETTINGS
+    from orchestration.spark_dbt import SQL_SETTINGS, extra_settings
 
     home = config.home
     return {
@@ -175,12 +176,7 @@ def thrift_conf(config: ClusterConfig) -> dict[str, str]:
         "spark.sql.redaction.string.regex": PAD_PATTERN,
         "spark.hadoop.hive.server2.thrift.port": str(config.thrift_port),
         "spark.hadoop.hive.server2.thrift.bind.host": "127.0.0.1",
-        # Any other setting: DONGNE_SPARK_CONF="key=value,key=value", as for the session.
-        **dict(
-            item.split("=", 1)
-            for item in os.environ.get("DONGNE_SPARK_CONF", "").split(",")
-            if "=" in item
-        ),
+        **extra_settings(),
     }
 
 
@@ -389,6 +385,39 @@ def stop(settings: Settings) -> list[str]:
 def status(settings: Settings) -> dict[str, int | None]:
     config = cluster_config(settings)
     return {part.name: pid_of(config, part) for part in parts(config)}
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def ephemeral_cluster(data_dir: Path) -> Iterator[dict[str, str]]:
+    """A cluster for `data_dir` on free ports (a developer's own cluster may hold the usual
+    ones), started as `make cluster` starts it and stopped on the way out: yields the
+    settings a build on it needs (the test suite's and make bench's clusters)."""
+    env = {
+        "DONGNE_DATA_DIR": str(data_dir),
+        "DONGNE_CLUSTER_MASTER_PORT": str(free_port()),
+        "DONGNE_CLUSTER_UI_PORT": str(free_port()),
+        "DONGNE_SPARK_THRIFT_PORT": str(free_port()),
+    }
+    command = [sys.executable, "-m", "orchestration.cluster"]
+    run_env = {**os.environ, **env}
+    started = subprocess.run(
+        [*command, "start"], env=run_env, capture_output=True, text=True, timeout=600
+    )
+    try:
+        if started.returncode:
+            raise ClusterError(started.stdout + started.stderr)
+        yield env
+    finally:
+        subprocess.run(
+            [*command, "stop"], env=run_env, capture_output=True, timeout=120, check=True
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

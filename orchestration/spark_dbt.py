@@ -62,13 +62,15 @@ def session_settings(settings: Settings) -> dict[str, str]:
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
-        # Any other Spark setting: DONGNE_SPARK_CONF="key=value,key=value".
-        **dict(
-            item.split("=", 1)
-            for item in os.environ.get("DONGNE_SPARK_CONF", "").split(",")
-            if "=" in item
-        ),
+        **extra_settings(),
     }
+
+
+def extra_settings() -> dict[str, str]:
+    """Any other Spark setting, for the session and the cluster's Thrift server alike:
+    DONGNE_SPARK_CONF="key=value,key=value"."""
+    items = os.environ.get("DONGNE_SPARK_CONF", "").split(",")
+    return dict(item.split("=", 1) for item in items if "=" in item)
 
 
 def start_session(settings: Settings) -> Any:

@@ -40,6 +40,18 @@ def spark_tables(warehouse_dir: Path) -> list[tuple[str, str, Path]]:
     return found
 
 
+def open_read_only(location: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB view of what dbt built at `location`: a DuckDB file, or a Spark
+    warehouse folder (perhaps not made yet), whose tables become views (staging's views
+    live only in Spark's catalog)."""
+    if location.is_dir() or (not location.exists() and location.suffix != ".duckdb"):
+        con = duckdb.connect()
+        attach_spark_warehouse(con, location)
+        con.execute("use warehouse")
+        return con
+    return duckdb.connect(str(location), read_only=True)
+
+
 def attach_spark_warehouse(
     con: duckdb.DuckDBPyConnection, warehouse_dir: Path, alias: str = "warehouse"
 ) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.spark_warehouse import attach_spark_warehouse
+from orchestration.spark_warehouse import open_read_only
 
 # Rows that say which publish a file is (ids, times) differ between any two publishes.
 PUBLISH_BOOKKEEPING = ("marts.publish_manifest", "marts.publish_tables")
@@ -52,17 +52,6 @@ def _sorted_rows(rows: list[tuple], floats: list[int]) -> list[tuple]:
     return sorted(rows, key=key)
 
 
-def open_built(location: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only view of a database file, or of a Spark warehouse folder (its Parquet
-    tables as views)."""
-    if location.is_dir():
-        con = duckdb.connect()
-        attach_spark_warehouse(con, location)
-        con.execute("use warehouse")
-        return con
-    return duckdb.connect(str(location), read_only=True)
-
-
 def _values(cursor: duckdb.DuckDBPyConnection, across_engines: tuple[str, ...]) -> list[tuple]:
     """A query's rows; across engines a decimal is read as a double (Spark divides a
     bigint by a decimal literal into a decimal, DuckDB into a double)."""
@@ -82,7 +71,7 @@ def differences(
     Either may be a DuckDB file or a Spark warehouse folder. With `tables`, only those
     are compared, their columns by name (Spark puts a partition column last)."""
     found: list[str] = []
-    with open_built(expected) as one, open_built(actual) as two:
+    with open_read_only(expected) as one, open_read_only(actual) as two:
         left, right = _tables(one), _tables(two)
         if tables:
             found += [f"{name}: in neither" for name in tables if name not in left | right]

@@ -30,6 +30,7 @@ import duckdb
 import pytest
 from dagster import ExecuteInProcessResult
 
+from orchestration.cluster import ephemeral_cluster
 from orchestration.partitions import delivery_days
 from orchestration.settings import REPO_ROOT
 from tests.browser import free_port
@@ -45,26 +46,13 @@ ENGINE = "spark-cluster"
 
 @contextmanager
 def running_cluster(data: Path) -> Iterator[None]:
-    """`make cluster` for `data`, on free ports (a developer's own cluster may hold the
-    usual ones); the ports stay in this process's environment, where dbt's profile and
-    the preflight read them, until the cluster is stopped."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DONGNE_DATA_DIR", str(data))
-        for name in ("DONGNE_CLUSTER_MASTER_PORT", "DONGNE_CLUSTER_UI_PORT"):
-            patch.setenv(name, str(free_port()))
-        patch.setenv("DONGNE_SPARK_THRIFT_PORT", str(free_port()))
-        command = [sys.executable, "-m", "orchestration.cluster"]
-        started = subprocess.run(
-            [*command, "start"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600
-        )
-        try:
-            assert started.returncode == 0, started.stdout + started.stderr
-            yield
-        finally:
-            stopped = subprocess.run(
-                [*command, "stop"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
-            )
-            assert stopped.returncode == 0, stopped.stderr
+    """A cluster for `data` on free ports (orchestration/cluster.ephemeral_cluster); its
+    settings stay in this process's environment, where dbt's profile and the preflight
+    read them, until the cluster is stopped."""
+    with ephemeral_cluster(data) as env, pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield
 
 
 def partition_files(table: Path) -> dict[str, set[tuple[str, int]]]:

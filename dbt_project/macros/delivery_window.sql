@@ -107,13 +107,18 @@
 
 {% macro spark__clear_window_dates(column) -%}
     {%- if execute and is_incremental() -%}
-        {%- for row in run_query(window_event_dates()).rows -%}
-            {%- do run_query(
-                "alter table " ~ this ~ " drop if exists partition ("
-                ~ column ~ " = date'" ~ row[0] ~ "')"
-            ) -%}
-        {%- endfor -%}
+        {%- do drop_date_partitions(column, window_event_dates()) -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{# Spark: drop the partition of `this` for each date the query `dates` returns. #}
+{% macro drop_date_partitions(column, dates) -%}
+    {%- for row in run_query(dates).rows -%}
+        {%- do run_query(
+            "alter table " ~ this ~ " drop if exists partition (" ~ column ~ " = date'" ~ row[0] ~ "')"
+        ) -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 
@@ -133,15 +138,10 @@
 
 {% macro spark__drop_dates_without_events(column, events) -%}
     {%- if execute and is_incremental() -%}
-        {%- set emptied = run_query(
+        {%- do drop_date_partitions(
+            column,
             "select distinct " ~ column ~ " from " ~ this ~ " where " ~ column
             ~ " not in (select distinct event_date from " ~ events ~ ")"
         ) -%}
-        {%- for row in emptied.rows -%}
-            {%- do run_query(
-                "alter table " ~ this ~ " drop if exists partition ("
-                ~ column ~ " = date'" ~ row[0] ~ "')"
-            ) -%}
-        {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}

@@ -13,18 +13,13 @@ from orchestration.notify import AnomalyAlert, NotifierResource
 from orchestration.observability import markdown_table, table_metadata
 from orchestration.resources import PlatformResource
 from orchestration.settings import Settings
-from orchestration.spark_warehouse import attach_spark_warehouse
+from orchestration.spark_warehouse import open_read_only
 
 
 def warehouse_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB view of what dbt built: warehouse.duckdb, or on Spark its
-    Parquet tables (as views: staging's views live only in Spark's catalog)."""
-    if settings.is_spark:
-        con = duckdb.connect()
-        attach_spark_warehouse(con, settings.warehouse_location)
-        con.execute("use warehouse")
-        return con
-    return duckdb.connect(str(settings.warehouse_path), read_only=True)
+    Parquet tables (as views)."""
+    return open_read_only(settings.warehouse_location)
 
 
 def with_table_metadata(
