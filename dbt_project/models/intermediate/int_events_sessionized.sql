@@ -3,16 +3,19 @@
     that key's events only, and an event changes nothing before it. A run finds, for each
     key its window touches, the earliest touched event (where it is now, or where it was:
     a later copy of an event can move it to another key or time), and recomputes that
-    key's events from the start of the session that was open just before it. Earlier
-    sessions keep their rows; the recomputed ones continue their numbering and take the
-    stored gap before their first event. Rows are replaced by event_id, so an event that
-    moved to another key is replaced under its new key. Equal to a full rebuild, late
-    deliveries included, at the cost of the touched sessions' events only (a key's whole
-    history when it has no event before the change).
+    key's events from there:
+    - from the change itself when the key's session before it had ended (its last event
+      more than 1,800 s earlier): the usual case, a key active again on the new day;
+    - else from the start of the session open at the change;
+    - a key with no event before the change, whole.
+    Earlier sessions keep their rows; the recomputed ones continue their numbering and
+    take their gap from the stored events before them. Rows are replaced by event_id, so
+    an event that moved to another key is replaced under its new key. Equal to a full
+    rebuild, late deliveries included, at the cost of the touched sessions' events only.
 
-    A run returns every row of every date it rewrites (the dates of the recomputed rows
-    and of the rows they replace: the new day, and the few days a touched session reaches
-    back to), the untouched rows of those dates as stored. On Spark the table is
+    A run returns every row of every date it rewrites (the window's dates and those of the
+    recomputed rows: the new day, and the few days a reopened session or a new key
+    reaches back to), the untouched rows of those dates as stored. On Spark the table is
     partitioned by event_date and the run overwrites those partitions only; the post-hook
     drops a date left without events.
 #}
@@ -44,7 +47,8 @@ touched_events as (
     {{ window_event_ids() }}
 ),
 
--- Each touched key, from its earliest touched event (new or previous position).
+-- Each touched key, from its earliest touched event, where it is now or where it was (a
+-- later copy can move an event to another key or time).
 touched_keys as (
     select
         touched.session_key,
@@ -65,40 +69,77 @@ touched_keys as (
     group by touched.session_key
 ),
 
--- The session each touched key had open just before it changed (none: the key is
--- recomputed whole).
-last_session_before as (
+-- The sessions each touched key started before it changed, the latest first: the latest
+-- is the session open just before the change.
+starts_before_change as (
     select
         previous.session_key,
-        max(previous.session_number) as session_number
+        previous.event_at,
+        previous.session_number,
+        previous.seconds_since_previous,
+        row_number() over (
+            partition by previous.session_key order by previous.session_number desc
+        ) as recency
+    from {{ this }} as previous
+    inner join touched_keys on previous.session_key = touched_keys.session_key
+    where previous.is_session_start and previous.event_at < touched_keys.changed_from
+),
+
+-- Each touched key's last event before the change.
+last_before_change as (
+    select
+        previous.session_key,
+        max(previous.event_at) as last_at
     from {{ this }} as previous
     inner join touched_keys on previous.session_key = touched_keys.session_key
     where previous.event_at < touched_keys.changed_from
     group by previous.session_key
 ),
 
--- Where each touched key is recomputed from: that session's first event, its number and
--- the gap before it (unchanged: nothing before it changed).
-recompute_from as (
+-- Whether the session open before the change is closed whatever follows: its last event
+-- is more than 1,800 s before the change.
+key_state as (
     select
         touched_keys.session_key,
-        session_start.event_at as anchor_at,
-        coalesce(session_start.session_number - 1, 0) as number_offset,
-        session_start.seconds_since_previous as anchor_gap
+        touched_keys.changed_from,
+        session_start.event_at as start_at,
+        session_start.session_number,
+        session_start.seconds_since_previous as start_gap,
+        last_before_change.last_at,
+        coalesce(
+            {{ seconds_between('last_before_change.last_at', 'touched_keys.changed_from') }} > 1800,
+            false
+        ) as is_closed
     from touched_keys
-    left join last_session_before
-        on touched_keys.session_key = last_session_before.session_key
-    left join {{ this }} as session_start
-        on last_session_before.session_key = session_start.session_key
-        and last_session_before.session_number = session_start.session_number
-        and session_start.is_session_start
+    left join starts_before_change as session_start
+        on
+            touched_keys.session_key = session_start.session_key
+            and session_start.recency = 1
+    left join last_before_change on touched_keys.session_key = last_before_change.session_key
+),
+
+-- Where each touched key is recomputed from, the sessions before it and what comes
+-- before its first event (nothing before the change changed):
+-- - a closed session: from the change itself; the first recomputed event starts the next
+--   session, its gap counted from that session's last event;
+-- - an open one: from that session's first event, with its number and its stored gap;
+-- - no event before the change: the key is recomputed whole.
+recompute_from as (
+    select
+        session_key,
+        case when is_closed then changed_from else start_at end as anchor_at,
+        case when is_closed then session_number else coalesce(session_number - 1, 0) end as number_offset,
+        case when not is_closed then start_gap end as anchor_gap,
+        case when is_closed then last_at end as previous_at
+    from key_state
 ),
 
 events as (
     select
         dated.*,
         recompute_from.number_offset,
-        recompute_from.anchor_gap
+        recompute_from.anchor_gap,
+        recompute_from.previous_at
     from {{ ref('int_events_dated') }} as dated
     inner join recompute_from on dated.session_key = recompute_from.session_key
     where recompute_from.anchor_at is null or dated.event_at >= recompute_from.anchor_at
@@ -117,8 +158,11 @@ gaps as (
     select
         *,
         {%- if is_incremental() %}
-            -- The first recomputed event of a key starts a session: its gap is the stored one.
-            coalesce({{ gap_to_previous }}, anchor_gap) as seconds_since_previous
+            -- The first recomputed event of a key: the stored gap of the session it
+            -- reopens, or its gap from the last event of the closed session before it.
+            coalesce(
+                {{ gap_to_previous }}, anchor_gap, {{ seconds_between('previous_at', 'event_at') }}
+            ) as seconds_since_previous
         {%- else %}
             {{ gap_to_previous }} as seconds_since_previous
         {%- endif %}
@@ -169,15 +213,11 @@ sessions as (
 ),
 
 {% if is_incremental() %}
--- The dates this run rewrites: where the recomputed rows fall, and where the rows they
--- replace fell.
-rewritten_dates as (
-    select event_date from sessions
-    union
-    select previous.event_date
-    from {{ this }} as previous
-    inner join recompute_from on previous.session_key = recompute_from.session_key
-    where recompute_from.anchor_at is null or previous.event_at >= recompute_from.anchor_at
+-- The dates this run rewrites: where the recomputed rows fall, and the window's dates.
+-- A row they replace lies on one of them: an untouched event keeps its date (and is
+-- recomputed there), a touched one lay on a window date.
+recomputed_dates as (
+    select distinct event_date from events
 ),
 
 -- The rows of those dates that no recomputed session replaces, as stored.
@@ -186,7 +226,10 @@ kept as (
     from {{ this }} as previous
     left join recompute_from on previous.session_key = recompute_from.session_key
     where
-        previous.event_date in (select rewritten_dates.event_date from rewritten_dates)
+        (
+            previous.event_date in ({{ window_event_dates() }})
+            or previous.event_date in (select recomputed_dates.event_date from recomputed_dates)
+        )
         and (recompute_from.session_key is null or previous.event_at < recompute_from.anchor_at)
 ),
 
