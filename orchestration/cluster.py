@@ -278,6 +278,13 @@ def start(settings: Settings) -> ClusterConfig:
     (config.home / "conf").mkdir(exist_ok=True)
     (config.home / "conf" / "log4j2.properties").write_text(LOG4J2)
     env = java_env(config)
+    # cluster-stop stops each JVM with SIGTERM (its shutdown hooks close the metastore and
+    # the executors). A JVM keeps a signal ignored that was ignored when it started, and
+    # children inherit "ignored": a parent that ignores SIGTERM (a test runner, a CI shell)
+    # would leave the cluster deaf to it, so the JVMs start with the default disposition.
+    for deaf in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(deaf) == signal.SIG_IGN:
+            signal.signal(deaf, signal.SIG_DFL)
     started: dict[str, subprocess.Popen] = {}
     for part in parts(config):
         if pid_of(config, part) is not None:
@@ -416,7 +423,7 @@ def ephemeral_cluster(data_dir: Path) -> Iterator[dict[str, str]]:
         yield env
     finally:
         subprocess.run(
-            [*command, "stop"], env=run_env, capture_output=True, timeout=120, check=True
+            [*command, "stop"], env=run_env, capture_output=True, timeout=300, check=True
         )
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -142,9 +143,21 @@ def test_a_build_names_a_cluster_that_is_not_running(tmp_path: Path) -> None:
 
 def test_starting_the_cluster_again_is_harmless(tmp_path: Path) -> None:
     """A second `make cluster` finds every part running and starts none; `cluster-stop`
-    stops all four JVMs."""
+    stops all four JVMs, even when whoever started the cluster ignored SIGTERM (a JVM
+    that starts with it ignored never stops on it: cluster-stop then timed out)."""
     command = [sys.executable, "-m", "orchestration.cluster"]
-    with running_cluster(tmp_path / "data"):
+    ignored = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    cluster = ExitStack()
+    try:
+        cluster.enter_context(running_cluster(tmp_path / "data"))
+    finally:
+        signal.signal(signal.SIGTERM, ignored)
+    with cluster:
+        run_dir = tmp_path / "data" / "cluster" / "run"
+        for pid_file in run_dir.glob("*.pid"):
+            status = Path(f"/proc/{pid_file.read_text().strip()}/status").read_text()
+            ignored_signals = int(status.split("SigIgn:")[1].split()[0], 16)
+            assert not ignored_signals & (1 << (signal.SIGTERM - 1)), pid_file.name
         pids = subprocess.run(
             [*command, "status"], capture_output=True, text=True, check=True
         ).stdout
