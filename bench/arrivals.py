@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench.data import deliver_day
 from bench.measure import REPO, base_env
+from orchestration.settings import venv_tool
 
 ARRIVALS = 10
 
@@ -65,7 +66,7 @@ def arrival_latency(raw: Path, history: Path, data: Path, day: str, work: Path) 
     )
     env["DAGSTER_HOME"] = home
     log = work / "arrival-daemon.log"
-    daemon_bin = str(Path(sys.executable).parent / "dagster-daemon")
+    daemon_bin = venv_tool("dagster-daemon")
     with log.open("w") as output:
         daemon = subprocess.Popen(
             [daemon_bin, "run", "-w", str(REPO / "workspace.yaml")],

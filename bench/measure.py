@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.settings import VENV_BIN
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -202,7 +204,7 @@ def base_env(raw: Path, data: Path, **extra: str) -> dict[str, str]:
             "DONGNE_RAW_DIR": str(raw),
             "DONGNE_DATA_DIR": str(data),
             "DONGNE_PII_SALT": "benchmark-salt",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }
     )
     env.update(extra)

@@ -21,7 +21,13 @@ from orchestration import timings
 from orchestration.commands import run_metricflow, run_query, serve_docs
 from orchestration.preflight import UserError
 from orchestration.runner import build, prepare_dagster_home, prepare_dbt
-from orchestration.settings import REPO_ROOT, Settings, SettingsError, load_settings
+from orchestration.settings import (
+    REPO_ROOT,
+    Settings,
+    SettingsError,
+    default_salt_warning,
+    load_settings,
+)
 from orchestration.summary import print_summary
 from orchestration.window import DeliveryWindow
 
@@ -87,12 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prepare":
             prepare_dbt(settings)
         elif args.command == "build":
-            if settings.pii_salt_is_default:
-                print(
-                    "warning: DONGNE_PII_SALT is not set; using the development salt "
-                    "(pseudonyms are not secret).",
-                    file=sys.stderr,
-                )
+            if warning := default_salt_warning(settings):
+                print(warning, file=sys.stderr)
             if args.last and not args.first:
                 parser.error("--to needs --from")
             if args.first and args.last and args.last < args.first:

@@ -13,7 +13,7 @@ import duckdb
 
 from orchestration.preflight import UserError
 from orchestration.runner import use_venv_tools
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, venv_tool
 
 
 def run_query(settings: Settings, query: str | None) -> None:
@@ -91,7 +91,7 @@ def metricflow_command(
     # The `published` target: the analysts' read-only copy, never the warehouse.
     env = {**os.environ, **dbt_environment(settings), "DONGNE_DBT_TARGET": "published"}
     folder = metricflow_project(settings)
-    command = [str(Path(sys.executable).parent / "mf"), *complete_days_only(settings, mf_args)]
+    command = [venv_tool("mf"), *complete_days_only(settings, mf_args)]
     return command, env, folder
 
 
@@ -115,9 +115,9 @@ def serve_docs(settings: Settings, port: int = 8080) -> int:
     from orchestration.resources import DBT_EXECUTABLES
 
     env = {**os.environ, **dbt_environment(settings)}
-    dbt = [str(Path(sys.executable).parent / "dbt")]
+    dbt = [venv_tool("dbt")]
     # The catalog comes from the engine that built the warehouse (on Spark, its session).
-    generate = str(Path(sys.executable).parent / DBT_EXECUTABLES[settings.engine])
+    generate = venv_tool(DBT_EXECUTABLES[settings.engine])
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     generated = subprocess.run([generate, "docs", "generate", *common], env=env, check=False)
     if generated.returncode:

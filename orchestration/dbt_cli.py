@@ -15,11 +15,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.settings import DBT_PROJECT_DIR, Settings, venv_tool
 from orchestration.window import DBT_FROM_ENV, DBT_TO_ENV, DeliveryWindow
 
 # A test of several models runs in the step that builds the last of them (an identity
@@ -116,12 +115,6 @@ def parse_fingerprint(env: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def dbt_executable() -> str:
-    """dbt installed beside this Python (the project's .venv), else PATH's."""
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
 def prepare_parse(settings: Settings) -> bool:
     """Parse the project once for this data directory and environment; True if it parsed.
 
@@ -143,7 +136,7 @@ def prepare_parse(settings: Settings) -> bool:
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir(parents=True)
     parsed = subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)],
+        [venv_tool("dbt"), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR)],
         env={**env, "DBT_TARGET_PATH": str(fresh)},
         capture_output=True,
         text=True,

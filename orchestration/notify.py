@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from dagster import ConfigurableResource, get_dagster_logger
 
 from orchestration.freshness import write_aside
+from orchestration.settings import dashboards_url
 
 KST = ZoneInfo("Asia/Seoul")
 
@@ -103,7 +104,7 @@ class NotifierResource(ConfigurableResource):
             alert_log=str(data_dir / "alerts.log"),
             slack_webhook_url=os.environ.get("DONGNE_SLACK_WEBHOOK_URL", ""),
             ui_url=os.environ.get("DONGNE_UI_URL", "http://127.0.0.1:3000").rstrip("/"),
-            bi_url=os.environ.get("DONGNE_BI_URL", "http://127.0.0.1:8088").rstrip("/"),
+            bi_url=dashboards_url(),
         )
 
     def run_url(self, run_id: str) -> str:

@@ -8,7 +8,6 @@ whose limit is 1 (see dagster.yaml): one writer at a time, whatever launched it.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import duckdb
@@ -16,7 +15,7 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 
 from orchestration import landing
-from orchestration.settings import DBT_PROJECT_DIR, DEV_PII_SALT, Settings
+from orchestration.settings import DBT_PROJECT_DIR, DEV_PII_SALT, Settings, venv_tool
 
 SALT_ENV = "DONGNE_PII_SALT"
 
@@ -76,12 +75,6 @@ class PlatformResource(ConfigurableResource):
         return landing.connect(self.duckdb_memory_limit, self.duckdb_threads, settings.tmp_dir)
 
 
-def venv_executable(name: str) -> str:
-    """A console script installed beside this Python (the project's .venv), else PATH's."""
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
-
-
 # The dbt executable of each engine: dbt itself on DuckDB; on Spark, dbt run inside a
 # process that first starts the SparkSession (orchestration/spark_dbt.py).
 DBT_EXECUTABLES = {"duckdb": "dbt", "spark": "dongne-dbt-spark", "spark-cluster": "dbt"}
@@ -93,5 +86,5 @@ def dbt_resource(engine: str) -> DbtCliResource:
     return DbtCliResource(
         project_dir=str(DBT_PROJECT_DIR),
         profiles_dir=str(DBT_PROJECT_DIR),
-        dbt_executable=venv_executable(DBT_EXECUTABLES[engine]),
+        dbt_executable=venv_tool(DBT_EXECUTABLES[engine]),
     )

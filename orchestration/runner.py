@@ -16,7 +16,7 @@ from rich.console import Console
 from orchestration import timings
 from orchestration.preflight import check_directories, process_command
 from orchestration.progress import StageDisplay, log_path, output_to_file, with_progress
-from orchestration.settings import Settings
+from orchestration.settings import VENV_BIN, Settings
 from orchestration.summary import print_build_summary
 from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
@@ -25,7 +25,7 @@ DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 def use_venv_tools() -> None:
     """dbt (called by dagster-dbt) must be the one installed beside this Python."""
-    bin_dir = str(Path(sys.executable).parent)
+    bin_dir = str(VENV_BIN)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 

@@ -1,14 +1,21 @@
-"""Every DONGNE_* environment variable, read in one place, typed, with its default.
+"""The platform's settings from the environment, typed, with their defaults: where the
+raw data, the lake, the warehouse and the published copy are, the engine, the salt, the
+DuckDB limits, the partitions' start, the sensor's pace.
 
 Paths are resolved once so that Dagster, dbt (through the environment it is given)
 and the command line all agree on where the raw data, the lake and the warehouse are.
+A setting that serves one concern only is read beside it, with its default there: the
+cluster's (DONGNE_CLUSTER_*, cluster.py), the local Spark session's (DONGNE_SPARK_*,
+spark_dbt.py), the alerts' (DONGNE_SLACK_WEBHOOK_URL, DONGNE_UI_URL, notify.py), the
+docs' address (observability.py), the clock (DONGNE_TODAY, clock.py), the freshness
+check (assets/ingest.py) and the test suite's failpoints (failpoints.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import warnings
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,13 +194,25 @@ def dashboards_url(environ: dict[str, str] | None = None) -> str:
     return env.get("DONGNE_BI_URL", "http://127.0.0.1:8088").rstrip("/")
 
 
-def warn_if_default_salt(settings: Settings) -> None:
-    if settings.pii_salt_is_default:
-        warnings.warn(
-            "DONGNE_PII_SALT is not set: using the development salt. Pseudonyms built with it "
-            "are not secret; set DONGNE_PII_SALT outside development.",
-            stacklevel=2,
-        )
+def default_salt_warning(settings: Settings) -> str | None:
+    """What a build says when it keys person ids with the development salt (else None)."""
+    if not settings.pii_salt_is_default:
+        return None
+    return (
+        "warning: DONGNE_PII_SALT is not set; using the development salt (pseudonyms built "
+        "with it are not secret: set DONGNE_PII_SALT outside development)."
+    )
+
+
+# The project's virtualenv: its console scripts (dbt, dagster-daemon, mf, ...) sit beside
+# this Python.
+VENV_BIN = Path(sys.executable).parent
+
+
+def venv_tool(name: str) -> str:
+    """A console script installed beside this Python (the project's .venv), else PATH's."""
+    candidate = VENV_BIN / name
+    return str(candidate) if candidate.exists() else name
 
 
 def _path(value: str | None, default: Path) -> Path:

@@ -12,8 +12,8 @@ from typing import Any
 
 from dagster import ExecuteInProcessResult
 
-from orchestration.dbt_cli import dbt_environment, dbt_executable
-from orchestration.settings import DBT_PROJECT_DIR, Settings
+from orchestration.dbt_cli import dbt_environment
+from orchestration.settings import DBT_PROJECT_DIR, Settings, venv_tool
 from tests.conftest import copy_build, settings_for
 
 
@@ -43,6 +43,6 @@ def test_every_dbt_unit_test_passes(
 ) -> None:
     built, _ = sample_build
     settings = settings_for(sample_raw_dir, copy_build(built, tmp_path / "data"))
-    unit_tests = unit_test_results(settings, dbt_executable())
+    unit_tests = unit_test_results(settings, venv_tool("dbt"))
     assert len(unit_tests) == 19  # each one counted: none may go missing unnoticed
     assert {r["status"] for r in unit_tests} == {"pass"}

@@ -38,11 +38,11 @@ from dagster import DagsterInstance, ExecuteInProcessResult, asset, materialize
 from orchestration import cli, failpoints, landing
 from orchestration.assets import publish
 from orchestration.assets.ingest import conservation_result
-from orchestration.dbt_cli import dbt_environment, dbt_executable
+from orchestration.dbt_cli import dbt_environment
 from orchestration.landing import events, tables
 from orchestration.resources import WAREHOUSE_POOL
 from orchestration.runner import DAGSTER_YAML
-from orchestration.settings import DBT_PROJECT_DIR, hmac_pads
+from orchestration.settings import DBT_PROJECT_DIR, hmac_pads, venv_tool
 from orchestration.window import DeliveryWindow
 from tests import oracle
 from tests.conftest import (
@@ -316,7 +316,7 @@ def build_event_staging(project: Path, data: Path, raw: Path) -> subprocess.Comp
     env["DBT_TARGET_PATH"] = str(data / f"target-{project.name}")
     return subprocess.run(
         [
-            *(dbt_executable(), "build", "--select", "stg_app__events", "int_events_dated"),
+            *(venv_tool("dbt"), "build", "--select", "stg_app__events", "int_events_dated"),
             *("--full-refresh", "--project-dir", str(project)),
         ],
         env=env,

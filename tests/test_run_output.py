@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.landing import DB_TABLES, REFERENCE_TABLES
-from orchestration.settings import REPO_ROOT
+from orchestration.settings import REPO_ROOT, VENV_BIN
 
 STAGES = [
     *[f"land {source}" for source in sorted(["events", *DB_TABLES, *REFERENCE_TABLES])],
@@ -38,7 +38,7 @@ def shipped_sample_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     data = tmp_path_factory.mktemp("make_run") / "data"
     env = {key: value for key, value in os.environ.items() if not key.startswith("DONGNE_")}
     env.update(DONGNE_DATA_DIR=str(data), DONGNE_TODAY="2027-11-23")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     ran = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "build"],
         cwd=REPO_ROOT,

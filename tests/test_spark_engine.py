@@ -10,7 +10,6 @@ One Spark build (one JVM, one dbt invocation) serves the module: a JVM start cos
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from dagster import ExecuteInProcessResult
 
 from orchestration.resources import DBT_EXECUTABLES
-from orchestration.settings import hmac_pads
+from orchestration.settings import hmac_pads, venv_tool
 from orchestration.spark_warehouse import attach_spark_warehouse
 from tests.conftest import TEST_SALT, cli_build, settings_for
 from tests.published import differences
@@ -83,7 +82,7 @@ def test_every_dbt_unit_test_passes_on_spark(
 ) -> None:
     """The unit tests too run on both engines: the same SQL logic on the same rows."""
     settings = replace(settings_for(sample_raw_dir, spark_build), engine="spark")
-    spark_dbt = str(Path(sys.executable).parent / DBT_EXECUTABLES["spark"])
+    spark_dbt = venv_tool(DBT_EXECUTABLES["spark"])
     unit_tests = unit_test_results(settings, spark_dbt, target=tmp_path / "target")
     assert len(unit_tests) == 19  # each one counted: none may go missing unnoticed
     assert {r["status"] for r in unit_tests} == {"pass"}

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -32,12 +31,12 @@ from dagster import ExecuteInProcessResult
 
 from orchestration.clock import KST
 from orchestration.dbt_cli import dbt_environment
-from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration.settings import DBT_PROJECT_DIR, REPO_ROOT, VENV_BIN
 from orchestration.window import DeliveryWindow
 from tests.browser import chromium, free_port, playwright_api, stop, wait_for
 from tests.conftest import artifacts_dir, copy_build, query, settings_for
 
-BIN = Path(sys.executable).parent
+BIN = VENV_BIN
 
 pytestmark = pytest.mark.slow
 

@@ -34,7 +34,6 @@ from orchestration.window import Calendar, DeliveryWindow
 # range is one run), so its warning would only be noise in every run and every test.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
-# A landing only fails on its own for transient reasons (a file system hiccup): retry it.
 # Volume anomaly: a delivery far from the trailing median of the ones before it.
 # The volume check's band: the median of the same weekday in the trailing weeks, plus or
 # minus VOLUME_SIGMAS spreads, a spread being the largest of the history's MAD (scaled to a
@@ -47,6 +46,8 @@ VOLUME_SIGMAS, VOLUME_MIN_SPREAD, MAD_TO_SIGMA = 3.0, 0.15, 1.4826
 # median is below VOLUME_JUMP_MIN_MEDIAN rows is not judged for jumps: from 1 row to 9 is
 # chance (seen on the sample's moderation labels), not news.
 VOLUME_JUMP, VOLUME_JUMP_MIN_MEDIAN = 5.0, 20
+
+# A landing only fails on its own for transient reasons (a file system hiccup): retry it.
 TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL)
 
 CONSERVATION_CHECK = "rows_conserved"

@@ -9,11 +9,6 @@ import duckdb
 
 from orchestration.landing.duck import sql_text
 
-# The quarantine's columns: where a rejected line or row came from, why, and its text.
-QUARANTINE_COLUMNS = (
-    "source VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR"
-)
-
 
 @dataclass
 class LandingReport:
