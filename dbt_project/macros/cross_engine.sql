@@ -3,7 +3,9 @@
     adapter.dispatch, so the models run unchanged on both. Differences that belong to one
     concern sit with it, dispatched the same way: person keys and contact scrubbing in
     privacy.sql, the lake's tables in lake_tables.sql, constraints in
-    contract_constraints.sql; the p-values (statistics.sql) are one SQL for every engine.
+    contract_constraints.sql, the incremental models' writes in delivery_window.sql. The
+    p-values (statistics.sql) and the versions of exported rows (versions.sql) are one
+    SQL for every engine.
 #}
 
 {# Fractional seconds from start to end, exact to the microsecond. #}
@@ -73,24 +75,6 @@
 {% macro spark__date_rows(start_date, end_date) -%}
     select explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date),
         interval 1 day)) as date_day
-{%- endmacro %}
-
-
-{#
-    docs/sources.md's order of a row's versions: by updated_at, a tie going to the later
-    export file, then the later line. 'desc' puts the current state first.
-#}
-{% macro version_order(direction='asc') -%}
-    updated_at {{ direction }} nulls last, source_file_date {{ direction }}, source_file {{ direction }},
-    source_line {{ direction }}
-{%- endmacro %}
-
-
-{# Latest version of each row: docs/sources.md's "current state". #}
-{% macro current_state(relation, key) -%}
-    select *
-    from {{ relation }}
-    qualify row_number() over (partition by {{ key }} order by {{ version_order('desc') }}) = 1
 {%- endmacro %}
 
 

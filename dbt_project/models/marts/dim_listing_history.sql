@@ -4,20 +4,10 @@ versions as (
     select * from {{ ref('stg_dongne_db__listings') }}
 ),
 
--- SCD type 2 from the change exports: each exported version is valid from its updated_at
+-- SCD type 2 from the change exports (scd2_versions): each exported version is valid from its updated_at
 -- until the next version's updated_at (the last one has no end).
 ordered as (
-    select
-        *,
-        lead(updated_at) over (
-            partition by listing_id
-            order by {{ version_order('asc') }}
-        ) as next_updated_at,
-        row_number() over (
-            partition by listing_id
-            order by {{ version_order('desc') }}
-        ) = 1 as is_current
-    from versions
+    {{ scd2_versions('versions', 'listing_id') }}
 )
 
 select

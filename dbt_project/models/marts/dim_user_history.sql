@@ -4,19 +4,9 @@ versions as (
     select * from {{ ref('stg_dongne_db__users') }}
 ),
 
--- SCD type 2 from the change exports (no personal data: staging dropped it).
+-- SCD type 2 from the change exports (scd2_versions); no personal data: staging dropped it.
 ordered as (
-    select
-        *,
-        lead(updated_at) over (
-            partition by user_id
-            order by {{ version_order('asc') }}
-        ) as next_updated_at,
-        row_number() over (
-            partition by user_id
-            order by {{ version_order('desc') }}
-        ) = 1 as is_current
-    from versions
+    {{ scd2_versions('versions', 'user_id') }}
 )
 
 select

@@ -7,41 +7,30 @@ calendar as (
     from {{ ref('int_day_completeness') }}
 ),
 
-listings as (
-    select * from {{ ref('int_listings_current') }}
+segment_days as (
+    select * from {{ ref('int_marketplace_segment_days') }}
 ),
 
-completed_trades as (
-    select * from {{ ref('int_trades_completed') }}
-),
-
-listings_by_day as (
+-- The segments summed per day: the by-segment mart's days add up to this one's.
+days as (
     select
-        cast(created_at as date) as created_date,
-        count(*) as listings_created
-    from listings
-    group by cast(created_at as date)
-),
-
-trades_by_day as (
-    select
-        completed_date,
-        count(*) as completed_trades,
-        sum(price_krw) as gmv_krw
-    from completed_trades
-    group by completed_date
+        activity_date,
+        sum(listings_created) as listings_created,
+        sum(completed_trades) as completed_trades,
+        sum(gmv_krw) as gmv_krw
+    from segment_days
+    group by activity_date
 ),
 
 final as (
     select
         calendar.date_day as kpi_date,
         calendar.is_complete,
-        coalesce(listings_by_day.listings_created, 0) as listings_created,
-        coalesce(trades_by_day.completed_trades, 0) as completed_trades,
-        coalesce(trades_by_day.gmv_krw, 0) as gmv_krw
+        coalesce(days.listings_created, 0) as listings_created,
+        coalesce(days.completed_trades, 0) as completed_trades,
+        coalesce(days.gmv_krw, 0) as gmv_krw
     from calendar
-    left join listings_by_day on calendar.date_day = listings_by_day.created_date
-    left join trades_by_day on calendar.date_day = trades_by_day.completed_date
+    left join days on calendar.date_day = days.activity_date
 )
 
 select
