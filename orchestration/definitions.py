@@ -15,14 +15,11 @@ from orchestration.assets.ingest import build_ingest_assets
 from orchestration.assets.ml import moderation_classifier
 from orchestration.assets.publish import build_analytics_db
 from orchestration.assets.transform import build_dbt_models
+from orchestration.jobs import build_everything_job, refresh_headline_job
 from orchestration.notify import NotifierResource
 from orchestration.partitions import calendar_of
 from orchestration.resources import PlatformResource, dbt_resource
-from orchestration.schedules import (
-    build_everything_job,
-    daily_build_schedule,
-    refresh_headline_job,
-)
+from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import alert_on_run_failure, alert_on_run_success, arrival_sensor
 from orchestration.settings import Settings, load_settings
 

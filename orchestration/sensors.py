@@ -36,9 +36,9 @@ from dagster._core.definitions.unresolved_asset_job_definition import Unresolved
 
 from orchestration import landing
 from orchestration.freshness import load_pending
+from orchestration.jobs import BATCH_JOB, HEADLINE_JOB
 from orchestration.notify import Alert, NotifierResource
 from orchestration.resources import PlatformResource
-from orchestration.schedules import BATCH_JOB, HEADLINE_JOB
 from orchestration.settings import batch_idle_seconds, sensor_interval_seconds
 from orchestration.window import Calendar, DeliveryWindow
 

@@ -34,9 +34,10 @@ from dagster._core.test_utils import create_run_for_test
 from orchestration import landing
 from orchestration.assets.ingest import freshness_result, volume_result
 from orchestration.freshness import add_pending
+from orchestration.jobs import HEADLINE_JOB, build_everything_job
 from orchestration.notify import Alert, NotifierResource
 from orchestration.resources import PlatformResource
-from orchestration.schedules import HEADLINE_JOB, build_everything_job, daily_build_schedule
+from orchestration.schedules import daily_build_schedule
 from orchestration.sensors import (
     ArrivalCursor,
     alert_on_run_success,

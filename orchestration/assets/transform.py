@@ -70,7 +70,7 @@ from orchestration.settings import DBT_PROJECT_DIR, Settings
 from orchestration.window import Calendar
 
 LAYERS = ("staging", "intermediate", "marts", "ml", "semantic")
-# The near-real-time path's dbt selection (schedules.refresh_headline_job): the marts tagged
+# The near-real-time path's dbt selection (jobs.refresh_headline_job): the marts tagged
 # `headline` and every model they are built from.
 HEADLINE_SELECT = "+tag:headline"
 HEADLINE_JOB = "refresh_headline"
