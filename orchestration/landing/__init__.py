@@ -6,6 +6,7 @@ per concern:
 - `specs`       what each raw source looks like (columns, keys, types, formats)
 - `deliveries`  which raw files exist and which delivery each belongs to
 - `reader`      event files -> one stream of numbered lines
+- `csv_reader`  CSV files -> their header and the line of every record they delivered
 - `events`      the event-line rules, in one query over every file
 - `tables`      the CSV rules (database exports, reference sheets), one scan per header
 - `swap`        writing lake folders aside and swapping them in, with a crash journal

@@ -9,9 +9,9 @@ are ignored and reported.
 
 All files of a source with the same header are read in one DuckDB scan. A "line" is the
 physical line on which a record starts (the header is line 1). What was received is
-counted here, independently of DuckDB's reader: every record (a quoted field may hold line
-breaks) and every empty line, which DuckDB skips without a word and which is quarantined
-(`empty_line`) like an empty event line.
+counted by csv_reader.py, independently of DuckDB's reader: every record and every empty
+line, which DuckDB skips without a word and which is quarantined (`empty_line`) like an
+empty event line.
 
 Lake layout: `db/<table>/<delivery>/data.parquet` per day file and
 `reference/<name>/data.parquet`; rejected rows in `quarantine/<source>/[<delivery>/]`.
@@ -19,18 +19,13 @@ Lake layout: `db/<table>/<delivery>/data.parquet` per day file and
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import re
-import zlib
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from orchestration.landing.csv_reader import READER_REASONS, CsvFile
 from orchestration.landing.deliveries import (
-    delivery_key,
     group_by_delivery,
     raw_files,
     source_files,
@@ -48,81 +43,6 @@ from orchestration.landing.swap import (
     write_schema,
 )
 from orchestration.window import EVERY_DELIVERY, DeliveryWindow
-
-# What DuckDB's CSV reader reports for a record it cannot read -> the quarantine reason.
-READER_REASONS = {
-    "INVALID ENCODING": "invalid_utf8",
-    "LINE SIZE OVER MAXIMUM": "line_too_long",
-    "TOO MANY COLUMNS": "too_many_fields",
-    "MISSING COLUMNS": "too_few_fields",
-    "UNQUOTED VALUE": "malformed_csv_row",
-    "INVALID STATE": "malformed_csv_row",
-    "CAST": "malformed_csv_row",
-}
-
-
-def read_header(data: bytes) -> list[str]:
-    """The header row of a CSV file's bytes; [] for an empty file."""
-    # Only the header line is decoded here: a row with bytes that are not UTF-8 further down
-    # is the reader's to quarantine (invalid_utf8), not a reason to reject the whole file.
-    # utf-8-sig: a sheet saved by a spreadsheet program starts with a byte-order mark.
-    first = data.split(b"\n", 1)[0].decode("utf-8-sig")
-    if not first.strip():
-        return []
-    return [name.strip() for name in next(csv.reader(io.StringIO(first)))]
-
-
-QUOTE, COMMA = ord('"'), ord(",")
-
-
-def _still_quoted(line: bytes, quoted: bool) -> bool:
-    """Whether a quoted field is still open at the end of `line` (RFC 4180: a quote opens
-    a field only at its start, and "" inside one is a quote)."""
-    at_field_start = not quoted
-    i, n = 0, len(line)
-    while i < n:
-        char = line[i]
-        if quoted:
-            if char == QUOTE:
-                if i + 1 < n and line[i + 1] == QUOTE:
-                    i += 2
-                    continue
-                quoted = False
-        elif char == COMMA:
-            at_field_start = True
-            i += 1
-            continue
-        elif char == QUOTE and at_field_start:
-            quoted = True
-        at_field_start = False
-        i += 1
-    return quoted
-
-
-# A line ends at CRLF, LF or a lone CR, as DuckDB's CSV reader ends one: a lone CR outside
-# a quoted field (an old Mac line break, or text pasted unquoted) starts a new record.
-LINE_BREAK = re.compile(rb"\r\n|\n|\r")
-
-
-def record_lines(data: bytes) -> tuple[list[int], list[int]]:
-    """The physical line on which each record after the header starts, and the empty lines
-    (outside quoted fields) that hold no record: what the file delivered, counted without
-    the CSV reader that loads it."""
-    lines = LINE_BREAK.split(data)
-    if lines and lines[-1] == b"":
-        lines.pop()  # the final line break ends the last line, it starts none
-    starts: list[int] = []
-    empty: list[int] = []
-    quoted = False
-    for number, line in enumerate(lines, start=1):
-        if not quoted and number > 1:
-            if not line:
-                empty.append(number)
-                continue
-            starts.append(number)
-        if quoted or QUOTE in line:
-            quoted = _still_quoted(line, quoted)
-    return starts, empty
 
 
 def _typed_select(spec: TableSpec) -> str:
@@ -168,29 +88,6 @@ def _row_checks(spec: TableSpec) -> tuple[str, str]:
     return reason, detail
 
 
-class _CsvFile:
-    """One delivered CSV file: where it is, what its header says, what it lacks."""
-
-    def __init__(self, spec: TableSpec, path: Path, relative: str) -> None:
-        self.path, self.relative = path, relative
-        self.delivery = delivery_key(relative)
-        self.file_date = path.name.split(".")[0] if spec.partitioned else None
-        self.error: str | None = None
-        self.header: list[str] = []
-        self.record_lines: list[int] = []
-        self.empty_lines: list[int] = []
-        try:
-            data = path.read_bytes()  # read once: the header, then every record's line
-            if path.name.endswith(".gz"):
-                data = gzip.decompress(data)
-            self.header = read_header(data)
-            self.record_lines, self.empty_lines = record_lines(data)
-        except (OSError, EOFError, UnicodeDecodeError, zlib.error, csv.Error) as error:
-            self.error = f"unreadable: {error}"
-        self.missing = [column for column in spec.columns if column not in self.header]
-        self.extra = [column for column in self.header if column not in spec.columns]
-
-
 def land_table(
     spec: TableSpec,
     raw_dir: Path,
@@ -210,7 +107,7 @@ def land_table(
     else:
         grouped = {"": raw_files(raw_dir, spec.raw_glob)}
     files = [
-        _CsvFile(spec, path, path.relative_to(raw_dir).as_posix())
+        CsvFile(spec, path, path.relative_to(raw_dir).as_posix())
         for paths in grouped.values()
         for path in paths
     ]
@@ -251,7 +148,7 @@ def land_table(
 
 
 def _check_rows(
-    spec: TableSpec, files: list[_CsvFile], con: duckdb.DuckDBPyConnection, report: LandingReport
+    spec: TableSpec, files: list[CsvFile], con: duckdb.DuckDBPyConnection, report: LandingReport
 ) -> None:
     """Read `files` into the temp table `landed`: every record with its line, and a reason
     for each one that breaks a rule (null for a valid row); count into `report`."""
@@ -260,7 +157,7 @@ def _check_rows(
         f"create or replace temp table landed ({columns_sql}, _file varchar, _file_date date, "
         "_delivery varchar, _line bigint, reason varchar, detail varchar, raw varchar)"
     )
-    by_header: dict[tuple[str, ...], list[_CsvFile]] = {}
+    by_header: dict[tuple[str, ...], list[CsvFile]] = {}
     for file in files:
         report.files_read.append(file.relative)
         if file.extra:
@@ -278,7 +175,7 @@ def _check_rows(
 
 
 def _reject_file(
-    con: duckdb.DuckDBPyConnection, report: LandingReport, file: _CsvFile, reason: str, why: str
+    con: duckdb.DuckDBPyConnection, report: LandingReport, file: CsvFile, reason: str, why: str
 ) -> None:
     """A file that cannot be read as rows: one quarantine row for the whole file, counted
     as one received row so that received = loaded + quarantined still holds."""
@@ -294,7 +191,7 @@ def _reject_file(
 def _scan_group(
     spec: TableSpec,
     header: list[str],
-    group: list[_CsvFile],
+    group: list[CsvFile],
     con: duckdb.DuckDBPyConnection,
     report: LandingReport,
 ) -> None:
@@ -358,7 +255,7 @@ def _scan_group(
             report.rejected_files[file.relative] = f"file lacks column(s): {missing}"
 
 
-def _insert_empty_lines(con: duckdb.DuckDBPyConnection, file: _CsvFile) -> None:
+def _insert_empty_lines(con: duckdb.DuckDBPyConnection, file: CsvFile) -> None:
     """Each empty line of `file` into `landed`, quarantined (DuckDB's reader skips them)."""
     if file.empty_lines:
         con.executemany(
