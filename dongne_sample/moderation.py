@@ -4,23 +4,23 @@ resolved by the larger label id; one label is for a listing that was never expor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from dongne_sample.state import LABELS, Versions
+from dongne_sample.state import LABELS, Calendar, Listings, Versions
 from dongne_sample.world import DESCRIPTION_TRUTH, HOUR, MINUTE, POST_BODIES
 
-if TYPE_CHECKING:
-    from dongne_sample.simulation import Simulation
 
-
-def moderation_labels(sim: Simulation) -> Versions:
-    """Moderation labels: models label half the listings, humans the suspicious ones
-    (and a sample of the rest); reviewers correct each other; two reviewers at the
-    same second are resolved by the larger label id."""
-    rng, lst = sim.rng, sim.listings
-    end = sim.calendar.end_ms
+def moderation_labels(
+    rng: np.random.Generator,
+    lst: Listings,
+    calendar: Calendar,
+    posts: list[tuple[int, int, int, int]],
+) -> Versions:
+    """Moderation labels of the simulation's listings and posts (id, author, body, ms):
+    models label half the listings, humans the suspicious ones (and a sample of the rest);
+    reviewers correct each other; two reviewers at the same second are resolved by the
+    larger label id."""
+    end = calendar.end_ms
     truth_of = np.array([LABELS.index(t) for t in DESCRIPTION_TRUTH])
     count = lst.listing_id.size
     truth = truth_of[lst.description] if count else np.zeros(0, np.int64)
@@ -51,9 +51,9 @@ def moderation_labels(sim: Simulation) -> Versions:
         "target_id": np.array([49999]),
         "label": np.array([LABELS.index("spam")]),
         "source": np.zeros(1, np.int8),
-        "labeled_ms": np.array([sim.calendar.day(3) + 12 * HOUR]),
+        "labeled_ms": np.array([calendar.day(3) + 12 * HOUR]),
     }
-    posts = np.array(sim.posts, dtype=np.int64).reshape(-1, 4)
+    posts = np.array(posts, dtype=np.int64).reshape(-1, 4)
     abusive = posts[:, 2] >= len(POST_BODIES)
     labelled = abusive | (rng.random(posts.shape[0]) < 0.4)
     post_rows = {

@@ -82,7 +82,10 @@ class Simulation:
         for offset in range(self.calendar.days):
             versions = first if offset == 0 else Versions()
             yield self.day(offset, versions), versions
-        yield self._no_events(), moderation_labels(self)
+        yield (
+            self._no_events(),
+            moderation_labels(self.rng, self.listings, self.calendar, self.posts),
+        )
 
     def day(self, offset: int, versions: Versions) -> EventChunk:
         day0 = self.calendar.day(offset)
