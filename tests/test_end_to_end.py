@@ -100,28 +100,28 @@ def _rows_match(published: list[tuple], expected: list[tuple]) -> bool:
     )
 
 
+# The four contract tables oracle.marts computes, each by the query that reads it (ordered
+# as the oracle's rows; sessions are sorted by the test).
+CONTRACT_SELECT = {
+    "fct_daily_active_users": "select activity_date, dau, wau, mau "
+    "from marts.fct_daily_active_users order by 1",
+    "fct_growth_accounting": "select activity_date, new_users, retained_users, "
+    "resurrected_users, churned_users from marts.fct_growth_accounting order by 1",
+    "fct_sessions": "select user_key, device_key, session_start_at, session_end_at, "
+    "session_date, round(duration_seconds, 6), event_count from marts.fct_sessions",
+    "fct_daily_marketplace": "select kpi_date, listings_created, completed_trades, gmv_krw "
+    "from marts.fct_daily_marketplace order by 1",
+}
+
+
+def contract_mart(table: str) -> Callable[[Path, str], list[tuple]]:
+    return lambda raw, salt: oracle.marts(raw, salt)[table]
+
+
 # Each published table the independent implementation (tests/oracle*.py) computes from
 # the raw files: the query that reads it, ordered as the oracle's rows, and the oracle.
 ORACLE_CASES: dict[str, tuple[str, Callable[[Path, str], list[tuple]]]] = {
-    "fct_daily_active_users": (
-        "select activity_date, dau, wau, mau from marts.fct_daily_active_users order by 1",
-        lambda raw, salt: oracle.marts(raw, salt)["fct_daily_active_users"],
-    ),
-    "fct_growth_accounting": (
-        "select activity_date, new_users, retained_users, resurrected_users, churned_users "
-        "from marts.fct_growth_accounting order by 1",
-        lambda raw, salt: oracle.marts(raw, salt)["fct_growth_accounting"],
-    ),
-    "fct_sessions": (
-        "select user_key, device_key, session_start_at, session_end_at, session_date, "
-        "round(duration_seconds, 6), event_count from marts.fct_sessions",
-        lambda raw, salt: oracle.marts(raw, salt)["fct_sessions"],
-    ),
-    "fct_daily_marketplace": (
-        "select kpi_date, listings_created, completed_trades, gmv_krw "
-        "from marts.fct_daily_marketplace order by 1",
-        lambda raw, salt: oracle.marts(raw, salt)["fct_daily_marketplace"],
-    ),
+    **{table: (sql, contract_mart(table)) for table, sql in CONTRACT_SELECT.items()},
     "fct_retention_cohorts": (
         "select cohort_week, weeks_since_signup, cohort_users, active_users, retention_rate "
         "from marts.fct_retention_cohorts order by 1, 2",
