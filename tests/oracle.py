@@ -61,7 +61,9 @@ def parse_event_line(line: str) -> tuple[dict, datetime, datetime] | None:
     user = obj.get("user_id")
     if occurred is None or received is None:
         return None
-    if user is not None and (isinstance(user, bool) or not isinstance(user, int)):
+    if user is not None and (
+        isinstance(user, bool) or not isinstance(user, int) or not -(2**63) <= user < 2**63
+    ):
         return None
     return obj, occurred, received
 

@@ -47,6 +47,7 @@ BAD_EVENT_LINES = [
     (good(user_id="5"), "user_id_not_integer"),
     (good(user_id=5.0), "user_id_not_integer"),
     (good(user_id=True), "user_id_not_integer"),
+    (good(user_id=2**63), "user_id_not_integer"),  # beyond BIGINT (found by Hypothesis)
 ]
 
 

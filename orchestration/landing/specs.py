@@ -33,7 +33,10 @@ QUARANTINE_REASONS = {
     },
     "unparseable_occurred_at": "`occurred_at` does not parse as ISO-8601 with a UTC offset",
     "unparseable_received_at": "`received_at` does not parse as ISO-8601 with a UTC offset",
-    "user_id_not_integer": "`user_id` is present but not an integer (a string, a fraction)",
+    "user_id_not_integer": (
+        "`user_id` is present but not an integer (a string, a fraction) or outside the"
+        " signed 64-bit range"
+    ),
     # CSV exports and sheets
     "missing_columns": "the file lacks a required column: rejected whole, every row kept",
     "too_many_fields": "a CSV record with more fields than the header",
