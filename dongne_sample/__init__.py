@@ -8,8 +8,9 @@ bounded) and complete: every edge case of the raw-source contract is in it (see
     python -m dongne_sample --events 10000000 --days 60 --out /tmp/raw   # about 10M lines
 
 Modules: `world` (places, goods, texts, people), `state` (what a day hands on: event
-chunks, row versions, the calendar), `simulation` (what people do, day by day),
-`moderation` (labels), `deliveries` (the collector's and export job's files),
+chunks, row versions, the calendar), `simulation` (what people do, day by day: the shared
+state and the order of the domains `sessions`, `listings`, `board`, `experiments`,
+`trades`), `moderation` (labels), `deliveries` (the collector's and export job's files),
 `bad_input` (what goes wrong upstream, on purpose).
 """
 
