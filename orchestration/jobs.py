@@ -6,12 +6,9 @@ from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_proce
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 from dagster_dbt import build_dbt_asset_selection
 
+from orchestration.assets.dbt_manifest import checks_beyond_headline
 from orchestration.assets.ingest import INGEST_GROUP
-from orchestration.assets.transform import (
-    HEADLINE_JOB,
-    HEADLINE_SELECT,
-    checks_beyond_headline,
-)
+from orchestration.assets.transform import HEADLINE_JOB, HEADLINE_SELECT
 
 BATCH_JOB = "build_everything"
 

@@ -86,7 +86,8 @@ def check_cluster_answers(settings: Settings) -> None:
             "DONGNE_ENGINE=spark-cluster needs PyHive, which this environment lacks: run "
             "`DONGNE_ENGINE=spark-cluster make run` (it installs it)."
         )
-    from orchestration.cluster import cluster_config, port_answers, query
+    from orchestration.cluster import port_answers, query
+    from orchestration.cluster_parts import cluster_config
 
     port = cluster_config(settings).thrift_port
     if not port_answers(port):

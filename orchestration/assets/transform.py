@@ -8,7 +8,6 @@ from typing import Any
 
 import duckdb
 from dagster import (
-    AssetCheckKey,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -25,16 +24,14 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
-from dagster_dbt.asset_utils import (
-    DAGSTER_DBT_EXCLUDE_METADATA_KEY,
-    DAGSTER_DBT_SELECT_METADATA_KEY,
-    get_asset_check_key_for_test,
-    get_manifest_and_translator_from_dbt_assets,
-    get_subset_selection_for_context,
-)
-from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from orchestration import failpoints, timings
+from orchestration.assets.dagster_dbt_private import asset_events, built_from, selection_args
+from orchestration.assets.dbt_manifest import (
+    RELATION_TYPES,
+    manifest_relations,
+    relations_by_unique_id,
+)
 from orchestration.assets.dbt_results import (
     ANOMALIES_MODEL,
     alert_metric_anomalies,
@@ -52,7 +49,7 @@ from orchestration.dbt_cli import (
     target_dir,
     unfinished_nodes,
 )
-from orchestration.dbt_invocation import DbtInvocation, invoke_dbt
+from orchestration.dbt_invocation import invoke_dbt
 from orchestration.freshness import (
     add_pending,
     clear_pending,
@@ -122,69 +119,6 @@ TRANSLATOR = DongneTranslator(settings=DagsterDbtTranslatorSettings(enable_asset
 # dbt exits non-zero for a failed model or an error-severity test as much as for a
 # transient failure (a locked file): retry, but a real failure fails the run after that.
 DBT_RETRY = RetryPolicy(max_retries=1, delay=10, backoff=Backoff.EXPONENTIAL)
-# dbt resources that are a table or view in the warehouse (and an asset here).
-RELATION_TYPES = frozenset({"model", "snapshot", "seed"})
-
-
-def manifest_relations(
-    manifest: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The manifest's relation nodes by unique id, and its parent map."""
-    nodes = {
-        unique_id: node
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] in RELATION_TYPES
-    }
-    return nodes, manifest["parent_map"]
-
-
-def headline_models(manifest: Mapping[str, Any]) -> set[str]:
-    """The unique ids of the models tagged `headline` and of every relation above them."""
-    nodes, parent_map = manifest_relations(manifest)
-    found: set[str] = set()
-    stack = [uid for uid, node in nodes.items() if "headline" in (node.get("tags") or [])]
-    while stack:
-        unique_id = stack.pop()
-        if unique_id in nodes and unique_id not in found:
-            found.add(unique_id)
-            stack.extend(parent_map.get(unique_id, []))
-    return found
-
-
-def checks_beyond_headline(dbt_models: AssetsDefinition) -> list[AssetCheckKey]:
-    """The dbt tests (as asset checks) that read a relation outside the headline path: the
-    near-real-time run leaves them to the batch run (a test comparing sessions with events
-    would compare fresh events with the last batch's sessions)."""
-    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
-    inside = headline_models(manifest)
-    beyond = []
-    for unique_id, node in manifest["nodes"].items():
-        if node["resource_type"] != "test":
-            continue
-        parents = {uid for uid in node["depends_on"]["nodes"] if not uid.startswith("source.")}
-        if parents & inside and not parents <= inside:
-            key = get_asset_check_key_for_test(manifest, translator, unique_id, project)
-            if key is not None:
-                beyond.append(key)
-    return beyond
-
-
-def relations_by_unique_id(
-    manifest: Mapping[str, Any],
-) -> dict[str, tuple[str, str, dict[str, str]]]:
-    """(schema, table, column descriptions) of every model, snapshot and seed."""
-    nodes, _ = manifest_relations(manifest)
-    return {
-        unique_id: (
-            node["schema"],
-            node.get("alias") or node["name"],
-            {
-                name: column.get("description") or ""
-                for name, column in (node.get("columns") or {}).items()
-            },
-        )
-        for unique_id, node in nodes.items()
-    }
 
 
 def previous_attempt(
@@ -243,38 +177,6 @@ def carried_over(
         )
 
 
-def selection_args(context: AssetExecutionContext) -> list[str]:
-    """dbt's --select / --exclude for the assets and checks this step materialises (all of
-    them in a build; a subset when one is picked in the UI), as dagster-dbt computes it."""
-    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
-    args, _indirect = get_subset_selection_for_context(
-        context=context,
-        manifest=manifest,
-        select=context.op_execution_context.op.tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
-        exclude=context.op_execution_context.op.tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
-        selector=None,
-        dagster_dbt_translator=translator,
-        current_dbt_indirect_selection_env=None,
-    )
-    return args
-
-
-def asset_events(context: AssetExecutionContext, invocation: DbtInvocation) -> Iterator[Any]:
-    """dbt's node results as this step's outputs and check results (dagster-dbt's mapping)."""
-    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
-        [context.assets_def]
-    )
-    for result in invocation.results:
-        message = DbtCoreCliEventMessage(raw_event=result, event_history_metadata={})
-        yield from message.to_default_asset_events(
-            manifest=manifest,
-            dagster_dbt_translator=translator,
-            context=context,
-            target_path=invocation.target,
-            project=project,
-        )
-
-
 def run_dbt(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
@@ -291,7 +193,7 @@ def run_dbt(
     runs in this process; on Spark in `dongne-dbt-spark` (orchestration/dbt_invocation.py).
     """
     settings = platform.settings()
-    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    manifest, _, _ = built_from(context.assets_def)
     headline = context.run.job_name == HEADLINE_JOB
     window = window_of(context, calendar)
     if headline:
@@ -342,7 +244,7 @@ def run_dbt(
             rebuilt_relations(invocation.results, {uid: r[:2] for uid, r in relations.items()}),
             newest_delivery(settings.lake_dir),
         )
-        held = [*carried, *asset_events(context, invocation)]
+        held = [*carried, *asset_events(context, invocation.results, invocation.target)]
         results = node_results(target)
         # The SQL of the tests that found rows, to show the first of them.
         compiled = {
