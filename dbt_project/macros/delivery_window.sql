@@ -53,10 +53,12 @@
 
 {#
     How the incremental models (tag:daily) replace what a window touches. Each run
-    returns every row of every date the window can change (window_event_dates), so both
-    engines replace whole dates:
+    returns every row of every date the window can change (window_event_dates), and
+    replaces them:
     - DuckDB: `delete+insert` by the model's unique key, after clear_window_dates deleted
-      the window's dates (a date whose last row moved away is cleared too);
+      the window's dates (a date whose last row moved away is cleared too); the model
+      that reads itself, int_events_sessionized, returns only the rows it recomputed
+      (rewrites_whole_dates);
     - Spark: `insert_overwrite` of the table's date partitions, with dynamic partition
       overwrite (only the partitions the run's rows fall in are replaced), after
       clear_window_dates dropped the window's dates. Parquet tables have no row-level
@@ -74,6 +76,25 @@
 
 {% macro spark__replace_rows_strategy() -%}
     {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+
+{#
+    Whether a run of a model that reads itself (int_events_sessionized) must return the
+    untouched rows of the dates it rewrites: on Spark, yes (insert_overwrite replaces each
+    date partition it writes with the run's rows); on DuckDB, no (delete+insert by
+    event_id replaces the rows the run returns and keeps every other).
+#}
+{% macro rewrites_whole_dates() -%}
+    {{ return(adapter.dispatch('rewrites_whole_dates', 'dongne')()) }}
+{%- endmacro %}
+
+{% macro default__rewrites_whole_dates() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro spark__rewrites_whole_dates() -%}
+    {{ return(true) }}
 {%- endmacro %}
 
 

@@ -13,11 +13,12 @@
     an event that moved to another key is replaced under its new key. Equal to a full
     rebuild, late deliveries included, at the cost of the touched sessions' events only.
 
-    A run returns every row of every date it rewrites (the window's dates and those of the
+    On DuckDB a run returns the recomputed rows, which replace theirs by event_id. On Spark
+    the table is partitioned by event_date and a run overwrites whole date partitions: it
+    returns every row of every date it rewrites (the window's dates and those of the
     recomputed rows: the new day, and the few days a reopened session or a new key
-    reaches back to), the untouched rows of those dates as stored. On Spark the table is
-    partitioned by event_date and the run overwrites those partitions only; the post-hook
-    drops a date left without events.
+    reaches back to), the untouched rows of those dates as stored; the post-hook drops a
+    date left without events (rewrites_whole_dates, delivery_window.sql).
 #}
 {{
     config(
@@ -212,7 +213,7 @@ sessions as (
     from numbered
 ),
 
-{% if is_incremental() %}
+{% if is_incremental() and rewrites_whole_dates() %}
 -- The dates this run rewrites: where the recomputed rows fall, and the window's dates.
 -- A row they replace lies on one of them: an untouched event keeps its date (and is
 -- recomputed there), a touched one lay on a window date.
@@ -240,7 +241,7 @@ final as (
 )
 {% else %}
     final as (
-        select * from sessions
+        select {{ columns | join(', ') }} from sessions
     )
 {% endif %}
 
