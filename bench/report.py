@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bench.arrivals import ARRIVALS
 
-# What the issue asks of the platform at M (and L for memory).
+# The targets make bench reports against: the ratios at M, the one-day run and arrival
+# seconds at S, peak memory at L, the fixed step and import seconds at any size.
 TARGETS = {
     "full_vs_baseline": 3.0,
     "incremental_vs_full": 0.25,

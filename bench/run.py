@@ -4,13 +4,19 @@ For each size (S = 1M and M = 10M event lines; L = 100M with --large) it generat
 sample data once (cached under <DONGNE_DATA_DIR>/bench/raw/) and measures, each in its
 own process:
 
-- baseline      bench/baseline.sql: the four core marts straight from the raw files
+- baseline      bench/baseline.sql: the four core marts straight from the raw files,
+                then compared with the published ones (bench/compare.py)
 - full build    `python -m orchestration.cli build` in a fresh data directory, on every
                 delivery but the newest: landing, dbt build, publish and total wall time,
                 event lines per second, peak memory of the whole process tree
+- latency       (sizes named by --latency, default S) the newest day dropped as ARRIVALS
+                files while `make dev`'s daemon runs the arrival sensor: seconds from each
+                drop to its headline figure published (bench/arrivals.py)
 - incremental   the newest day delivered on top, built as a one-day run
+- headline      the same day as the near-real-time run (`build --headline`)
 - clock +30 d   the full build again with the clock moved 30 days later (DONGNE_TODAY):
-                a build's cost must follow the data, not the calendar
+                a build's cost must follow the data, not the calendar (not with --quick,
+                nor at L)
 - import        `import orchestration.definitions` and loading it (`defs()`)
 - Spark local   (sizes named by --spark) the full build with DONGNE_ENGINE=spark: the same
                 project on a local SparkSession, in a fresh data directory
@@ -22,7 +28,8 @@ Results go to bench/results/ (latest.json, latest.md, latest.png); docs/speed.md
 table and the chart. The ratios (full / baseline, incremental / full) do not depend on
 the machine; the seconds do, and the report names the machine.
 
-    python -m bench.run --sizes S,M [--spark S] [--cluster S,M] [--large] [--results DIR]
+    python -m bench.run --sizes S,M [--spark S] [--cluster S,M] [--latency S] [--large]
+                        [--quick] [--results DIR] [--data DIR]
 """
 
 from __future__ import annotations

@@ -1,17 +1,18 @@
 """The sample-data generator: raw deliveries of Dongne Market in the raw-source layout.
 
 Fast at any size (vectorised with NumPy, written by DuckDB, day by day so memory stays
-bounded) and complete: every edge case of the raw-source contract is in it (see
-`deliveries` and `bad_input`). Deterministic: the same arguments write the same rows.
+bounded) and full of the raw-source contract's edge cases (see `deliveries` and
+`bad_input`; the kinds of bad input it does not plant, tests/test_bad_input.py
+delivers). Deterministic: the same arguments write the same rows.
 
     python -m dongne_sample --users 220 --days 42 --seed 7 --out seeds
     python -m dongne_sample --events 10000000 --days 60 --out /tmp/raw   # about 10M lines
 
 Modules: `world` (places, goods, texts, people), `state` (what a day hands on: event
 chunks, row versions, the calendar), `simulation` (what people do, day by day: the shared
-state and the order of the domains `sessions`, `listings`, `board`, `experiments`,
-`trades`), `moderation` (labels), `deliveries` (the collector's and export job's files),
-`bad_input` (what goes wrong upstream, on purpose).
+state, and the order in which the per-domain modules `sessions`, `listings`, `board`,
+`experiments` and `trades` run), `moderation` (labels), `deliveries` (the collector's and
+export job's files), `bad_input` (what goes wrong upstream, on purpose).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """What goes wrong upstream, on purpose: bad event lines, bad rows, odd export files.
 
-Every rejection rule of the raw-source contract has a case here, so a build of the
-sample exercises the quarantine: lines that are not JSON or not an object, missing or
-empty required fields, timestamps without an offset or that do not parse, user ids that
-are strings or floats; CSV rows with a missing key, a number or a timestamp that does not
-parse; a file that lacks a required column (rejected whole) and one with an extra column
-(ignored and reported).
+Many rejection rules of the raw-source contract have a case here, so a build of the
+sample exercises the quarantine: lines that are not JSON or not an object, a missing or
+empty event_id, a missing device_id, timestamps without an offset or that do not parse,
+user ids that are strings or floats; CSV rows with a missing key, a number or a timestamp
+that does not parse; a file that lacks a required column (rejected whole) and one with an
+extra column (ignored and reported). The rest (unreadable files, bytes that are not
+UTF-8, over-long and empty lines, malformed CSV records, ...) are delivered by
+tests/test_bad_input.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """How the collector and the export job hand the data over: the raw directory's files.
 
-The simulation's days are appended to a scratch DuckDB database on disk (so 100M events
-fit in bounded memory), then written out file by file by DuckDB: event lines as JSON
-text sorted by receipt (gzip for collector b), export CSVs with RFC 4180 quoting.
+The simulation's days are appended to an in-memory DuckDB database that spills to a
+scratch folder past 3 GB (so 100M events fit in bounded memory), then written out file by
+file by DuckDB: event lines as JSON text sorted by receipt (gzip for collector b), export
+CSVs with RFC 4180 quoting (some listings files gzipped); the reference sheets are written
+by Python's csv module.
 
 The collector's habits: it delivers at least once (about 1 % of events come again, in
 the same or a later file); phones offline for days deliver late; some phones' clocks run
@@ -150,7 +152,7 @@ EXPORT_SELECTS = {
 
 class Collector:
     """Applies the collector's habits to each day's events and files them in a scratch
-    DuckDB database; `write` turns them into the raw directory's files."""
+    DuckDB database; `write_events` turns them into the raw directory's files."""
 
     def __init__(self, rng: np.random.Generator, calendar: Calendar, scratch: Path) -> None:
         self.rng, self.calendar = rng, calendar

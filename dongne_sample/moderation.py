@@ -1,6 +1,7 @@
 """Moderation labels: models label half the listings, humans the suspicious ones (and a
 sample of the rest); reviewers correct each other; two reviewers at the same second are
-resolved by the larger label id; one label is for a listing that was never exported."""
+resolved by the larger label id; one label is for a listing that was never exported.
+Humans also label every abusive board post and a sample of the others."""
 
 from __future__ import annotations
 

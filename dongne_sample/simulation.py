@@ -1,7 +1,8 @@
 """What people do, day by day, as NumPy arrays: the state the days share (users,
 listings, posts, experiment variants, the next trade id) and the order in which each day's
-domains run (`sessions`, `trades`, `listings`, users' status changes, kept here);
-moderation labels come last.
+domains run: `sessions` (which create listings and posts and assign experiments on the
+way: `listings`, `board`, `experiments`), `trades`, `listings`' price and status changes,
+then users' status changes (kept here); moderation labels come last.
 
 Each simulated day yields one chunk of app events (as the app sends them, before the
 collector's quirks) and the database rows it created or changed (versions, with the

@@ -1,4 +1,5 @@
-"""The world the sample is drawn from: places, goods, texts, people, and the calendar.
+"""The world the sample is drawn from: places, goods, texts and people (the calendar is
+in state.py).
 
 Times are int64 milliseconds since the Unix epoch (UTC) throughout the generator, so a
 day of millions of events is a few NumPy arrays. Korean text, quoting and line breaks

@@ -1,8 +1,13 @@
-"""The command line behind `make run`: prepare dbt, build everything, print a summary.
+"""The command line behind `make run` (and `make manifest`, `dev`, `docs`, `sql`, `metrics`).
 
-    python -m orchestration.cli prepare   # dbt manifest (dagster-dbt loads it)
-    python -m orchestration.cli build     # raw -> lake -> dbt -> analytics.duckdb (-v: full log)
-    python -m orchestration.cli summary   # what the last build published
+    python -m orchestration.cli prepare       # dbt manifest (dagster-dbt loads it)
+    python -m orchestration.cli build         # raw -> lake -> dbt -> analytics.duckdb
+        # -v: full log; --from/--to: some deliveries; --headline: the headline marts only
+    python -m orchestration.cli summary       # what is published, and the lake's quarantine
+    python -m orchestration.cli dagster-home  # prepare and print DAGSTER_HOME (make dev)
+    python -m orchestration.cli docs          # the dbt docs site (make docs)
+    python -m orchestration.cli sql "..."     # one read-only query (make sql)
+    python -m orchestration.cli mf query ...  # the semantic layer, MetricFlow (make metrics)
 
 Errors a user can fix are printed as one sentence, never as a traceback.
 """

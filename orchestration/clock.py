@@ -1,4 +1,4 @@
-"""Today's date in Korea: the one place the platform reads the clock.
+"""Today's date in Korea: the one place the platform reads it.
 
 Builds never depend on it (the partition calendar follows the deliveries); only the
 freshness check, and the calendar before any data has arrived, ask what day it is.

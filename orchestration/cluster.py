@@ -11,14 +11,20 @@ Its parts are separate JVMs, as on a cluster of machines, run small:
 - the catalog (a Derby metastore, embedded in the Thrift server's driver) and the
   warehouse (Parquet tables), under the data directory.
 
+What each part is (its settings, environment and command line) is in cluster_parts.py;
+this module starts, stops and lists them (`python -m orchestration.cluster
+start|stop|status`).
+
 Everything lives in `<DONGNE_DATA_DIR>/cluster/`: `logs/` (one log per JVM), `run/` (pid
-files), `work/` (the workers' scratch), `metastore_db/` and `warehouse/`. Every port is
-on 127.0.0.1: the master on DONGNE_CLUSTER_MASTER_PORT (7077), its web page on
-DONGNE_CLUSTER_UI_PORT (8090), the Thrift server on DONGNE_SPARK_THRIFT_PORT (10000).
+files), `work/` (the workers' scratch), `conf/` (Spark's logging), `tmp/`, `metastore_db/`
+and `warehouse/`. Every port is on 127.0.0.1: the master on DONGNE_CLUSTER_MASTER_PORT
+(7077), its web page on DONGNE_CLUSTER_UI_PORT (8090), the Thrift server on
+DONGNE_SPARK_THRIFT_PORT (10000).
 
 Starting is idempotent: a part whose pid file names a live JVM of that part is left alone,
 and `start` waits until the Thrift server answers a query, or stops with one line saying
-why it cannot (and which log says more).
+why it cannot (and which log says more). `ephemeral_cluster` starts one on free ports for
+a data directory and stops it afterwards (the test suite's and make bench's clusters).
 """
 
 from __future__ import annotations

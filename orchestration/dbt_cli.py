@@ -1,4 +1,5 @@
-"""How the platform calls dbt: its arguments, its environment, and its parse state.
+"""How the platform calls dbt: its arguments, its environment, its parse state, and what
+an invocation's run_results.json says (the nodes that did not finish, what failed).
 
 Small pure functions build the dbt command line and environment of a run, so tests call
 them directly. dbt's state lives in the data directory, beside the warehouse it

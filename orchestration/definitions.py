@@ -1,4 +1,5 @@
-"""The Dagster code location: assembles assets, checks, jobs, schedules and resources.
+"""The Dagster code location: assembles assets, checks, jobs, schedules, sensors and
+resources.
 
 Nothing is computed when this module is imported: Dagster calls `defs` (a `@definitions`
 function) when it loads the code location, and `build_definitions` builds everything from

@@ -7,6 +7,10 @@ every dbt invocation records, for each model, seed and snapshot it rebuilt, the 
 the newest landed delivery (`<DONGNE_DATA_DIR>/dbt/freshness.json`, replaced atomically),
 and the publish copies both into `marts.publish_tables` (`refreshed_at_utc`,
 `data_through`). A table that no run rebuilt since is left with its older record.
+
+It also keeps the batch layer's debt (`<DONGNE_DATA_DIR>/dbt/pending_batch.json`): the
+deliveries the near-real-time path took in that the next `build_everything` run must
+cover.
 """
 
 from __future__ import annotations

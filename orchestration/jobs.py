@@ -1,6 +1,7 @@
 """The platform's two jobs: the batch build of everything, and the near-real-time refresh
-of the headline marts. The schedule (schedules.py) and the sensors (sensors.py) start
-them; `make run` runs the batch one in process (runner.py)."""
+of the headline marts. The schedule (schedules.py) and the arrival sensor (sensors.py)
+start them; the command line runs either in process (runner.py: `make run` the batch one,
+`build --headline` the other)."""
 
 from dagster import AssetsDefinition, AssetSelection, define_asset_job, in_process_executor
 from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition

@@ -6,8 +6,9 @@ accepts Slack's `{"text": ...}` JSON works). Every alert is also appended to
 A webhook that fails never fails the pipeline: the alert is logged with the error.
 
 Two kinds: a run's outcome (`Alert`, from the run sensors) and a metric that left its band
-(`AnomalyAlert`, from the dbt step: marts.fct_metric_anomalies), sent once per metric and
-day, with a link to the dashboard that shows it (`DONGNE_BI_URL`, `make bi`'s Superset).
+(`AnomalyAlert`, from the dbt step: marts.fct_metric_anomalies), sent once per metric, day
+and direction, with a link to the dashboard that shows it (`DONGNE_BI_URL`, `make bi`'s
+Superset).
 """
 
 import json

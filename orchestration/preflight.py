@@ -1,5 +1,7 @@
 """Checks before a build starts: a raw directory with data in it, a writable data
-directory outside it, and a warehouse no other program holds. Each failure is one
+directory outside it, and the engine ready: on DuckDB a warehouse no other program holds,
+on Spark pyspark, dbt-spark and Java installed, on a Spark cluster PyHive and a Thrift
+server that answers and keeps its tables in this data directory. Each failure is one
 sentence a user can act on (UserError), never a traceback."""
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """The platform's settings from the environment, typed, with their defaults: where the
-raw data, the lake, the warehouse and the published copy are, the engine, the salt, the
-DuckDB limits, the partitions' start, the sensor's pace.
+raw data, the lake (and the lake's URI for a Spark cluster), the warehouse and the
+published copy are, the engine, the salt, the DuckDB limits, the partitions' start, the
+sensor's pace and the dashboards' address.
 
 Paths are resolved once so that Dagster, dbt (through the environment it is given)
 and the command line all agree on where the raw data, the lake and the warehouse are.
 A setting that serves one concern only is read beside it, with its default there: the
-cluster's (DONGNE_CLUSTER_*, cluster.py), the local Spark session's (DONGNE_SPARK_*,
-spark_dbt.py), the alerts' (DONGNE_SLACK_WEBHOOK_URL, DONGNE_UI_URL, notify.py), the
-docs' address (observability.py), the clock (DONGNE_TODAY, clock.py), the freshness
-check (assets/ingest.py) and the test suite's failpoints (failpoints.py).
+cluster's (DONGNE_CLUSTER_*, DONGNE_SPARK_THRIFT_PORT, cluster_parts.py), the local Spark
+session's (DONGNE_SPARK_*, spark_dbt.py), the alerts' (DONGNE_SLACK_WEBHOOK_URL,
+DONGNE_UI_URL, notify.py), the docs' address (observability.py), the clock (DONGNE_TODAY,
+clock.py), the freshness check (assets/ingest.py) and the test suite's failpoints
+(failpoints.py).
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Spark's warehouse as DuckDB sees it: the Parquet tables dbt wrote on Spark, as views.
 
-On the spark engine (DONGNE_ENGINE=spark) dbt writes every table as Parquet under
-`<DONGNE_DATA_DIR>/spark/warehouse/<schema>.db/<table>/`. DuckDB reads those folders
-directly, so the rest of the platform (the asset metadata after a dbt run, the publish
-of analytics.duckdb) works on them as on `warehouse.duckdb`: `attach_spark_warehouse`
-attaches an in-memory catalog whose schemas and views are Spark's schemas and tables,
-with the descriptions dbt's manifest gives them (Spark keeps none in the files).
+On Spark dbt writes every table as Parquet under `<DONGNE_DATA_DIR>/spark/warehouse/`
+(DONGNE_ENGINE=spark) or `<DONGNE_DATA_DIR>/cluster/warehouse/` (spark-cluster), one
+`<schema>.db/<table>/` folder each. DuckDB reads those folders directly, so the rest of
+the platform (the asset metadata after a dbt run, the publish of analytics.duckdb, the
+tests' comparisons) works on them as on `warehouse.duckdb`: `attach_spark_warehouse`
+attaches an in-memory catalog whose schemas and views are Spark's schemas and tables, and
+`open_read_only` opens either kind of warehouse read-only. The views carry no
+descriptions (Spark keeps none in the files): the publish takes them from dbt's manifest.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """What a build tells its user at the end, once: rows landed per source (received, loaded,
-quarantined and why), warnings in plain words, what it published, and where the files
-are. `python -m orchestration.cli summary` prints the published part again."""
+quarantined and why), warnings in plain words, the classifier's score, what it published,
+and where the files are. `python -m orchestration.cli summary` prints the published part
+again, with every quarantined row in the lake by source and reason."""
 
 from __future__ import annotations
 

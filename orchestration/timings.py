@@ -1,11 +1,11 @@
 """Where a build's seconds go: phases measured inside the build process.
 
-`make bench` reads them to break a run down into process start, definitions, landing,
-dbt, metadata, publish and the rest; `make run` writes them beside its log
-(`<data>/logs/build-<time>.timings.json`), so a slow run can be read without a profiler.
-Phases are wall-clock seconds from `time.perf_counter`; `since_start` counts from the
-moment the interpreter started (read from /proc on Linux), so the import of Python and
-the platform's libraries shows too.
+`make run` writes them beside its log (`<data>/logs/build-<time>.timings.json`), so a
+slow run can be read without a profiler; `make bench` reads them, with the run's step
+times, to break a run down into process start, definitions, landing, dbt, metadata,
+publish and the rest. Phases are wall-clock seconds from `time.perf_counter`;
+`process_age` counts from the moment the interpreter started (read from /proc on Linux),
+so the import of Python and the platform's libraries shows too.
 """
 
 from __future__ import annotations

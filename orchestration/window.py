@@ -3,13 +3,15 @@
 A `DeliveryWindow` is either every delivery (a full build: `DeliveryWindow.every()`) or
 the deliveries `first` .. `last` (delivery names are days, `YYYY-MM-DD`: the day folder of
 the event log, the day file of a database export). The value itself is what the code
-passes around; it is written out in exactly two places, by its own methods:
+passes around; it is written out in three places, by its own methods:
 
 - a Dagster run's tags (`run_tags`, read back by `of_run`): the run is how a sensor, a
   schedule or the command line hands the window to the steps that land and transform;
 - dbt's environment (`dbt_env`, read by macros/delivery_window.sql): environment
   variables, not --vars, because --vars are part of dbt's parse state and a new window
-  each run would re-parse the whole project.
+  each run would re-parse the whole project;
+- JSON (`to_json`, read back by `from_json`): the deliveries the batch layer still owes
+  (freshness.py, `dbt/pending_batch.json`).
 
 Runs started from the Dagster UI name their days by Dagster's own partition tags (a
 partition, or a range in a backfill); `of_run` reads those too, and a range over the whole

@@ -1,4 +1,8 @@
-"""Shared fixtures: build the platform into a temporary data directory."""
+"""Shared fixtures and helpers: a small generated delivery built once per session into a
+temporary data directory, and helpers to build, copy, query and digest. The suite's own
+rules live here too: tests never write into the repository (a data directory and an
+artifacts folder of the session's own), the longest modules start first and test_bi
+last, and a skipped test fails the suite."""
 
 from __future__ import annotations
 

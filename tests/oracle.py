@@ -2,7 +2,9 @@
 
 It shares no code with the platform (no DuckDB, no SQL): Python's json, csv and
 datetime read the raw files line by line. Tests compare the published marts with it
-on generated data, the way the contract's own checker compares them.
+on generated data, the way the contract's own checker compares them. The `ml` tables are
+in tests/oracle_ml.py, the complete days, metric anomalies and experiment decisions in
+tests/oracle_readouts.py, both built on this module's reading of the raw files.
 """
 
 from __future__ import annotations

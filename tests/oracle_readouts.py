@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests import oracle
 
-# docs/oracle.marts.md, "Complete days": events received up to this long past a day's end, and
+# docs/marts.md, "Complete days": events received up to this long past a day's end, and
 # an export of these tables dated that day or later.
 COMPLETE_AFTER = timedelta(hours=2)
 EXPORT_TABLES = (
@@ -52,7 +52,7 @@ ANOMALY_MIN_VOLUME = 20
 
 
 def metric_anomalies(raw: Path, salt: str) -> list[tuple]:
-    """docs/oracle.marts.md, "Metric anomalies": (metric, day, figure, expected, low, high,
+    """docs/marts.md, "Metric anomalies": (metric, day, figure, expected, low, high,
     is_anomaly, direction, incident) for each judged complete day, sorted."""
     built = oracle.marts(raw, salt)
     complete = day_completeness(raw)
@@ -128,7 +128,7 @@ def _holm(p_values: dict[str, float]) -> dict[str, float]:
 
 
 def experiment_decisions(raw: Path) -> list[tuple]:
-    """docs/oracle.marts.md, "Experiment decisions", per non-control variant: (experiment, variant,
+    """docs/marts.md, "Experiment decisions", per non-control variant: (experiment, variant,
     lift low, lift high, Holm p, minimum detectable lift, has ended, trades per user,
     guardrail difference, its low, its high, decision), sorted."""
     results = {(r[0], r[1]): r for r in oracle.experiments(raw)}

@@ -2,7 +2,7 @@
 database, each dashboard opened in headless Chromium by a Viewer (added with `make
 bi-user`), every chart rendered, a figure shown equal to the mart's, and a new publish
 shown without a restart; what a Viewer and an Analyst can and cannot open. Screenshots go to the
-tests' artifacts (README's pictures come from them)."""
+tests' artifacts (docs/dashboards.md's pictures come from them)."""
 
 from __future__ import annotations
 

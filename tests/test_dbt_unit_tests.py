@@ -1,6 +1,8 @@
 """dbt's unit tests (the SQL logic on hand-made rows: event time, the 1,800 s boundary,
-growth-accounting classes, retention weeks, experiment windows, incident windows, label
-ties, the 72-hour window). Builds skip them (they check SQL, not data); they run here."""
+incremental sessions, growth-accounting classes, retention weeks, experiment windows,
+incident windows, label ties, the 72-hour window, first versions, complete days, anomaly
+bands, the dashboards' ratios and decisions). Builds skip them (they check SQL, not
+data); they run here."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Incremental = full refresh: day-by-day partition runs, out of order and with late
-files, publish exactly the tables a full rebuild publishes."""
+files (a near-real-time run among them, which refreshes only the headline marts
+meanwhile), publish exactly the tables a full rebuild publishes, and leave the
+incremental models with its rows."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The comparison behind the Spark test (tests/published.py) finds what it must find."""
+"""The comparison behind the Spark and incremental tests (tests/published.py) finds what
+it must find."""
 
 from __future__ import annotations
 

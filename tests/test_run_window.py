@@ -1,8 +1,10 @@
 """What a run covers and how dbt is called for it: small pure functions, tested directly.
 
 A run covers a `DeliveryWindow`: some deliveries, or every delivery (a full build). It is
-written out only as a run's tags and as dbt's environment, never in --vars (vars are part
-of dbt's parse state), and a full build rebuilds the incremental models from scratch.
+written out as a run's tags, as dbt's environment (never in --vars: vars are part of
+dbt's parse state) and as the batch layer's debt, and a full build rebuilds the
+incremental models from scratch. Also here: the partition calendar, the command line's
+options, how long dbt's artifacts are kept, and the freshness record.
 """
 
 from __future__ import annotations

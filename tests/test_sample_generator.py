@@ -1,5 +1,6 @@
-"""The sample generator: deterministic, and the shipped sample (seeds/) carries every edge
-case of the raw-source contract, each found here by reading the files independently."""
+"""The sample generator: deterministic, and the shipped sample (seeds/) carries the edge
+cases the generator plants (duplicates, late and clock-skewed events, bad lines and rows,
+odd export files, ...), each found here by reading the files independently."""
 
 from __future__ import annotations
 

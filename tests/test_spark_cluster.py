@@ -8,11 +8,15 @@ Thrift server, each its own JVM), through dbt-spark's thrift method
   day's events can change, and every published table equals DuckDB's full build;
 - day by day, out of order and with late files (tests/test_incremental.py's sequence),
   every published table and every incremental model equals DuckDB's full rebuild;
-- neither the salt nor its pads reach a file (the cluster's own logs included).
+- neither the salt nor its pads reach a file (the cluster's own logs included);
+- a build aimed at a cluster that is not running stops before landing, saying to run
+  `make cluster`; starting a running cluster again starts nothing, and `cluster-stop`
+  stops every JVM.
 
-Each test starts its own cluster on free ports, with its data directory (the cluster
-keeps its catalog and tables there), and stops it. `make test-cluster` runs this module
-(CI too): a cluster start and several Spark builds do not fit make test's 10 minutes.
+Each test that needs a cluster starts its own on free ports, with its data directory (the
+cluster keeps its catalog and tables there), and stops it. `make test-cluster` runs this
+module (CI too): a cluster start and several Spark builds do not fit make test's 10
+minutes.
 """
 
 from __future__ import annotations

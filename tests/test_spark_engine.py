@@ -2,10 +2,12 @@
 sample through the command line `make run` calls (landing, dbt on a local SparkSession,
 publish from Spark's Parquet tables), and every published table equals the DuckDB
 build's: same tables, columns and types, same rows, floats within 1e-9 relative. dbt's
-unit tests run on Spark too, and every data test ran in the build.
+unit tests run on Spark too, and every data test ran in the build; the published tables
+carry the models' descriptions, and neither the salt nor its HMAC pads reach a file.
 
-One Spark build (one JVM, one dbt invocation) serves the module: a JVM start costs about
-20 s, so Spark is called as few times as possible."""
+One Spark build (one JVM, one dbt invocation) serves the module, and one more Spark
+invocation runs the unit tests: a JVM start costs about 20 s, so Spark is called as few
+times as possible."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 {#
     Engine shims: SQL that DuckDB and Spark spell differently, each behind
     adapter.dispatch, so the models run unchanged on both. Differences that belong to one
-    concern sit with it, dispatched the same way: person keys and contact scrubbing in
-    privacy.sql, the lake's tables in lake_tables.sql, constraints in
-    contract_constraints.sql, the incremental models' writes in delivery_window.sql. The
-    p-values (statistics.sql) and the versions of exported rows (versions.sql) are one
-    SQL for every engine.
+    concern sit with it, dispatched the same way: person keys, their pads' check and
+    contact scrubbing in privacy.sql, the lake's tables in lake_tables.sql, constraints in
+    contract_constraints.sql, the incremental models' writes in delivery_window.sql,
+    figures in words in wording.sql. The p-values (statistics.sql) are one SQL for every
+    engine but the error a too-large df raises (raise_sql_error), and the versions of
+    exported rows (versions.sql) are one SQL for every engine.
 #}
 
 {# Fractional seconds from start to end, exact to the microsecond. #}

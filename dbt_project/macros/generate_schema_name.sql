@@ -1,6 +1,7 @@
 {#
-    Models land in the schema their folder names (staging, intermediate, marts, ml),
-    not in "<target schema>_<folder>": analysts query marts.fct_... directly.
+    Models land in the schema dbt_project.yml gives their folder (staging, intermediate,
+    marts, ml; the semantic folder's time spine in marts), not in
+    "<target schema>_<folder>": analysts query marts.fct_... directly.
 #}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- if custom_schema_name is none -%}

@@ -1,7 +1,8 @@
 {#
     The p-values of marts.fct_experiment_results, in plain SQL: the same expression on
-    every engine, so nothing depends on a function registered by the client's process (a
-    Spark Thrift server runs none of ours).
+    every engine (only the error a too-large df raises is spelled per engine:
+    raise_sql_error), so nothing depends on a function registered by the client's process
+    (a Spark Thrift server runs none of ours).
 
     Precision (checked in every build, on every engine, by the data test
     assert_p_values_match_scipy against seeds/p_value_reference.csv, which

@@ -77,7 +77,7 @@ def with_failing_rows(
     )
 
 
-# docs/marts.md, "Metric anomalies": what the alert tells, once per metric and day.
+# docs/marts.md, "Metric anomalies": what the alert tells, once per metric, day and direction.
 RECENT_ANOMALIES = """
     select metric_label, cast(metric_date as varchar), figure, lower_bound, upper_bound,
         direction, sentence

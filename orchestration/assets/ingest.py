@@ -1,4 +1,6 @@
-"""Raw files -> Parquet lake + quarantine: one asset per raw source (docs/sources.md)."""
+"""Raw files -> Parquet lake + quarantine: one asset per raw source (docs/sources.md),
+with its checks: rows conserved (blocking), and on the dated sources the volume of each
+delivery and the freshness of the newest (warnings)."""
 
 import math
 import os
@@ -34,7 +36,7 @@ from orchestration.window import Calendar, DeliveryWindow
 # range is one run), so its warning would only be noise in every run and every test.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
 
-# Volume anomaly: a delivery far from the trailing median of the ones before it.
+# Volume anomaly: a delivery far from the deliveries of the same weekday before it.
 # The volume check's band: the median of the same weekday in the trailing weeks, plus or
 # minus VOLUME_SIGMAS spreads, a spread being the largest of the history's MAD (scaled to a
 # standard deviation), chance (a Poisson count's square root) and 15 % of the median.

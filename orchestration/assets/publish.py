@@ -1,4 +1,10 @@
-"""warehouse.duckdb -> analytics.duckdb, atomically: the only file analysts open.
+"""The warehouse (warehouse.duckdb, or Spark's Parquet tables) -> analytics.duckdb,
+atomically: the only file analysts open.
+
+Only the `marts` and `ml` schemas are copied, and a column named like personal data or a
+raw person id stops the publish; tables and columns are described from dbt's manifest,
+and `marts.publish_tables` and `marts.publish_manifest` say which publish the file is,
+each table's row count and how fresh it is.
 
 A new file is built beside the old one and renamed over it. Readers that have the old
 file open keep reading the old version (the rename does not touch their open file);

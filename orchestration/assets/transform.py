@@ -1,4 +1,13 @@
-"""dbt models as Dagster assets: staging -> intermediate -> marts / ml."""
+"""dbt models as Dagster assets: staging -> intermediate -> marts / ml, with snapshots,
+seeds and the semantic layer's time spine, and dbt's data tests as asset checks.
+
+One step runs dbt for a run (`run_dbt`): `dbt build` over the run's window of deliveries
+(widened by a batch run to what the near-real-time path owes), or `dbt retry` after a
+failure; it records each rebuilt table's freshness, adds row counts, schemas and failing
+rows to the events, and alerts the metric anomalies of a build that will publish (those
+two in dbt_results.py). The manifest is read in dbt_manifest.py, dagster-dbt's internals
+are used in dagster_dbt_private.py, and dbt is invoked by orchestration/dbt_invocation.py.
+"""
 
 import graphlib
 import shutil

@@ -11,6 +11,7 @@ per concern:
 - `tables`      the CSV rules (database exports, reference sheets), one scan per header
 - `swap`        writing lake folders aside and swapping them in, with a crash journal
 - `report`      what a landing did, and row counts per delivery
+- `duck`        the landing's DuckDB connection, and small SQL helpers
 """
 
 from __future__ import annotations

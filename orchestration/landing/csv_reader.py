@@ -1,6 +1,7 @@
 """Delivered CSV files (database exports, reference sheets): their header, and what each
-delivered, counted without the CSV reader that loads them. The twin of reader.py, which
-does the same for event files.
+delivered, counted without the CSV reader that loads them, and the quarantine reason of
+each kind of record DuckDB's reader rejects. The twin of reader.py, which counts the lines
+of event files.
 
 A "line" is the physical line on which a record starts (the header is line 1). Every
 record (a quoted field may hold line breaks) and every empty line (which DuckDB's reader

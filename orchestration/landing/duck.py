@@ -1,4 +1,5 @@
-"""The landing's DuckDB connection: in memory, with deliberate limits, spilling to disk."""
+"""The landing's DuckDB connection (in memory, with deliberate limits, spilling to disk),
+and small SQL helpers (`scalar`, `sql_text`, `sql_list`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Rules of the raw-source contract for event lines, in the order they are checked 
 first that fails names the reason a line is quarantined): the line is too long, is not
 UTF-8, is empty, is not JSON, is not a JSON object, lacks a required field (or has it
 empty or null), has a timestamp that does not parse or has no UTC offset, or has a
-user_id that is not an integer. A rejected line never stops the rest of its file.
+user_id that is not an integer. A rejected line never stops the rest of its file; a file
+that cannot be read at all (a truncated gzip file) is one quarantined row naming it.
 
 Lake layout: `events/<delivery>/event_date=YYYY-MM-DD/*.parquet`, one folder per
 delivery (the raw day folder), every valid line kept with its file and line number

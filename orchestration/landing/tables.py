@@ -4,8 +4,9 @@ Rules of the raw-source contract for CSV rows: a row whose primary key is missin
 whose number or timestamp does not parse, is quarantined with its file, line and reason;
 a row DuckDB's RFC 4180 reader cannot read (too many or too few fields, bytes that are
 not UTF-8, an unterminated quote) likewise; a file that lacks a required column is
-rejected whole (its rows kept in quarantine, so nothing delivered is lost); extra columns
-are ignored and reported.
+rejected whole (its rows kept in quarantine, so nothing delivered is lost), and a file
+that cannot be read at all (or has no header) is one quarantined row naming it; extra
+columns are ignored and reported.
 
 All files of a source with the same header are read in one DuckDB scan. A "line" is the
 physical line on which a record starts (the header is line 1). What was received is
@@ -13,8 +14,9 @@ counted by csv_reader.py, independently of DuckDB's reader: every record and eve
 line, which DuckDB skips without a word and which is quarantined (`empty_line`) like an
 empty event line.
 
-Lake layout: `db/<table>/<delivery>/data.parquet` per day file and
-`reference/<name>/data.parquet`; rejected rows in `quarantine/<source>/[<delivery>/]`.
+Lake layout: `db/<table>/<delivery>/` (Parquet) per day file, with the columns in a
+zero-row `db/<table>/_schema.parquet`, and `reference/<name>/data.parquet`; rejected rows
+in `quarantine/<source>/[<delivery>/]`.
 """
 
 from __future__ import annotations
