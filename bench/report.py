@@ -165,6 +165,10 @@ def one_day_markdown(results: list[SizeResult]) -> list[str]:
             ("every table", r.incremental_s, r.incremental_parts),
             ("headline", r.headline_s, r.headline_parts),
         ):
+            if not split:  # not run (L keeps no copy of the state it starts from)
+                blank = " | ".join("" for _ in parts)
+                rows.append(f"| {r.size} | {name} | not run | {blank} |")
+                continue
             cells = " | ".join(f"{split.get(part, 0.0):.1f}" for part in parts)
             rows.append(f"| {r.size} | {name} | {total:.1f} s | {cells} |")
     return rows

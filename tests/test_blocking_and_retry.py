@@ -44,6 +44,25 @@ def build_everything_from_environment() -> JobDefinition:
     return build_definitions(load_settings()).resolve_job_def("build_everything")
 
 
+def platform_copy_in_process(
+    raw_dir: Path, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """A copy of a built platform (its raw and data directories), made this process's
+    (DONGNE_* set for the test's duration) with dbt's parse prepared for it."""
+    raw, data = copy_platform(raw_dir, built, tmp_path)
+    for name, value in {
+        "DONGNE_RAW_DIR": str(raw),
+        "DONGNE_DATA_DIR": str(data),
+        "DONGNE_PII_SALT": "test-salt",
+        "DONGNE_DUCKDB_THREADS": "2",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from orchestration.settings import load_settings
+
+    prepare_dbt(load_settings())
+    return raw, data
+
+
 def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -90,17 +109,7 @@ def test_failing_check_blocks_publish_alerts_and_reexecution_retries_only_the_re
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
-    for name, value in {
-        "DONGNE_RAW_DIR": str(raw),
-        "DONGNE_DATA_DIR": str(data),
-        "DONGNE_PII_SALT": "test-salt",
-        "DONGNE_DUCKDB_THREADS": "2",
-    }.items():
-        monkeypatch.setenv(name, value)
-    from orchestration.settings import load_settings
-
-    prepare_dbt(load_settings())
+    raw, data = platform_copy_in_process(sample_raw_dir, sample_build[0], tmp_path, monkeypatch)
     published_before = file_digest(data / "analytics.duckdb")
     manifest = "select publish_id from marts.publish_manifest"
     publish_before = query(data / "analytics.duckdb", manifest)

@@ -24,12 +24,11 @@ from dagster import (
 from orchestration.assets.dagster_dbt_private import DAGSTER_DBT_VERSION, check_key_for_test
 from orchestration.dbt_cli import runs_dir
 from orchestration.definitions import build_definitions
-from orchestration.runner import prepare_dbt
-from tests.conftest import copy_platform
 from tests.test_blocking_and_retry import (
     QUIET,
     build_everything_from_environment,
     materializations,
+    platform_copy_in_process,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,18 +49,10 @@ def test_a_model_picked_alone_builds_it_and_its_tests_only(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    raw, data = copy_platform(sample_raw_dir, sample_build[0], tmp_path)
-    for name, value in {
-        "DONGNE_RAW_DIR": str(raw),
-        "DONGNE_DATA_DIR": str(data),
-        "DONGNE_PII_SALT": "test-salt",
-        "DONGNE_DUCKDB_THREADS": "2",
-    }.items():
-        monkeypatch.setenv(name, value)
+    platform_copy_in_process(sample_raw_dir, sample_build[0], tmp_path, monkeypatch)
     from orchestration.settings import load_settings
 
     settings = load_settings()
-    prepare_dbt(settings)
     job = reconstructable(build_everything_from_environment)
     with instance_for_test() as instance:
         with execute_job(job, instance=instance, run_config=QUIET, asset_selection=[PICKED]) as run:

@@ -267,3 +267,36 @@ def test_a_reference_sheet_saved_with_a_byte_order_mark_loads(tmp_path: Path) ->
         f"select region_id, neighborhood from read_parquet('{tmp_path}/lake/reference/regions/*')"
     ).fetchall()
     assert rows == [(1, "서교동")]
+
+
+def lake_table(lake: Path, folder: str) -> list[tuple]:
+    return duckdb.sql(
+        f"select * from read_parquet('{lake}/{folder}/**/*.parquet', hive_partitioning = false) "
+        "order by all"
+    ).fetchall()
+
+
+def test_events_landed_in_batches_equal_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped sample's events landed a delivery per query (a 1-byte batch budget) give
+    the lake, the quarantine and the counts of one query over every delivery; a batch
+    never splits a delivery."""
+    raw = Path(__file__).resolve().parents[1] / "seeds"
+    grouped = landing.events.group_by_delivery(
+        landing.events.event_files(raw), raw, landing.events.EVERY_DELIVERY
+    )
+    assert len(grouped) > 30
+    one = landing.events.delivery_batches(grouped, 2**40)
+    each = landing.events.delivery_batches(grouped, 1)
+    assert [list(b) for b in one] == [list(grouped)]
+    assert [list(b) for b in each] == [[key] for key in grouped]
+    size = sum(p.stat().st_size for key in list(grouped)[:3] for p in grouped[key])
+    assert all(len(b) <= 3 for b in landing.events.delivery_batches(grouped, size))
+
+    whole = landing.land_events(raw, tmp_path / "whole", landing.connect())
+    monkeypatch.setattr(landing.events, "BATCH_BYTES", 1)
+    batched = landing.land_events(raw, tmp_path / "batched", landing.connect())
+    assert batched == whole and whole.rows_quarantined > 0
+    for folder in ("events", "quarantine/events"):
+        assert lake_table(tmp_path / "batched", folder) == lake_table(tmp_path / "whole", folder)

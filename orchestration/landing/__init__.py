@@ -7,7 +7,7 @@ per concern:
 - `deliveries`  which raw files exist and which delivery each belongs to
 - `reader`      event files -> one stream of numbered lines
 - `csv_reader`  CSV files -> their header and the line of every record they delivered
-- `events`      the event-line rules, in one query over every file
+- `events`      the event-line rules, one query per batch of deliveries
 - `tables`      the CSV rules (database exports, reference sheets), one scan per header
 - `swap`        writing lake folders aside and swapping them in, with a crash journal
 - `report`      what a landing did, and row counts per delivery

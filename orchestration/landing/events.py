@@ -1,4 +1,4 @@
-"""The app event log -> the event lake + quarantine, in one DuckDB query over every file.
+"""The app event log -> the event lake + quarantine, one DuckDB query per batch of deliveries.
 
 Rules of the raw-source contract for event lines, in the order they are checked (the
 first that fails names the reason a line is quarantined): the line is too long, is not
@@ -41,6 +41,11 @@ from orchestration.landing.swap import (
 from orchestration.window import EVERY_DELIVERY, DeliveryWindow
 
 JSON_WHITESPACE = "' ' || chr(9) || chr(10) || chr(13)"
+# Raw bytes of event files one landing query reads at most (more than one delivery's
+# worth only when a delivery alone is larger): its temporary table of checked lines, and
+# what DuckDB spills of it, follow a batch, not the whole history. At L (100M lines) one
+# query over every delivery spilled over 40 GB before this.
+BATCH_BYTES = 256 * 2**20
 BLANK = "' ' || chr(9) || chr(13)"
 
 
@@ -184,13 +189,50 @@ def land_events(
 ) -> LandingReport:
     """Land the event log: every delivery folder, or only those `window` covers (e.g. today's).
 
-    All files are read in one query; each delivery becomes one lake folder, partitioned
-    inside by KST event date. Landing every delivery also drops lake folders whose raw
-    folder is gone.
+    Deliveries are read in batches of about BATCH_BYTES of raw files (a delivery is never
+    split), one query each; each delivery becomes one lake folder, partitioned inside by
+    KST event date, swapped in as its batch is written. Landing every delivery also drops
+    lake folders whose raw folder is gone.
     """
     recover_interrupted_swaps(lake_dir)
     report = LandingReport(source="events")
     grouped = group_by_delivery(event_files(raw_dir), raw_dir, window)
+    partitions: set[str] = set()
+    # No delivery at all is one empty batch: the lake's schema is still written.
+    for batch in delivery_batches(grouped, BATCH_BYTES) or [{}]:
+        _land_batch(raw_dir, lake_dir, con, batch, report, partitions)
+    report.partitions = sorted(partitions)
+    if window.is_every:
+        drop_stale(lake_dir / "events", set(grouped))
+        drop_stale(lake_dir / "quarantine" / "events", set(grouped))
+    report.deliveries = list(grouped)
+    return report
+
+
+def delivery_batches(grouped: dict[str, list[Path]], budget: int) -> list[dict[str, list[Path]]]:
+    """Deliveries (in order) in batches of at most `budget` bytes of raw files, except a
+    delivery larger than that alone: what one landing query holds, whatever the history."""
+    batches: list[dict[str, list[Path]]] = []
+    size = 0
+    for key, paths in grouped.items():
+        delivered = sum(path.stat().st_size for path in paths)
+        if not batches or size + delivered > budget:
+            batches.append({})
+            size = 0
+        batches[-1][key] = paths
+        size += delivered
+    return batches
+
+
+def _land_batch(
+    raw_dir: Path,
+    lake_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    grouped: dict[str, list[Path]],
+    report: LandingReport,
+    partitions: set[str],
+) -> None:
+    """Read, check and write one batch of deliveries, adding its counts to `report`."""
     files = [
         (path.relative_to(raw_dir).as_posix(), path) for paths in grouped.values() for path in paths
     ]
@@ -222,22 +264,18 @@ def land_events(
             report.rejected_files[outcome.relative] = "unreadable_file"
             report.rows_received += 1
         report.rows_received += outcome.lines
-    report.rows_loaded = int(
+    report.rows_loaded += int(
         scalar(con, "select count(*) from checked_events where reason is null")
     )
     report.count_quarantine(con, "checked_events where reason is not null")
-    report.partitions = [
+    partitions.update(
         str(day)
         for (day,) in con.execute(
-            "select distinct event_date from checked_events where reason is null order by 1"
+            "select distinct event_date from checked_events where reason is null"
         ).fetchall()
-    ]
+    )
     _write_lake(con, lake_dir, list(grouped))
-    if window.is_every:
-        drop_stale(lake_dir / "events", set(grouped))
-        drop_stale(lake_dir / "quarantine" / "events", set(grouped))
-    report.deliveries = list(grouped)
-    return report
+    con.execute("drop table checked_events")
 
 
 def _write_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path, keys: list[str]) -> None:
