@@ -3,6 +3,8 @@ pieces, is one sentence that says what to do."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from orchestration import preflight
@@ -38,3 +40,40 @@ def test_spark_without_pyspark_says_how_to_install_it(monkeypatch: pytest.Monkey
     monkeypatch.setattr(preflight, "_has_module", lambda name: name != "pyspark")
     with pytest.raises(preflight.UserError, match=r"needs pyspark.*make run"):
         preflight.check_spark_is_installed()
+
+
+def duckdb_profile(values: dict[str, str]) -> dict:
+    """The DuckDB target of dbt_project/profiles.yml, its env_var() calls given `values`."""
+    import re
+
+    import yaml
+
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    text = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    rendered = re.sub(
+        r"\{\{\s*env_var\('(\w+)',\s*'([^']*)'\)\s*\}\}",
+        lambda m: values.get(m.group(1), m.group(2)),
+        text,
+    )
+    (profile,) = yaml.safe_load(rendered).values()
+    return profile["outputs"]["local"]
+
+
+def test_a_dbt_run_that_spilled_can_open_its_next_cursor(tmp_path: Path) -> None:
+    """dbt-duckdb opens the database with the profile's `config_options` once, then runs
+    `SET` for each of its `settings` on every new cursor. DuckDB refuses to set
+    temp_directory again once it has spilled there, so a spill in one model failed every
+    later one (found at L, dbt-duckdb#600): the profile sets it when the database opens."""
+    import duckdb
+
+    target = duckdb_profile({"DONGNE_TMP_DIR": str(tmp_path / "spill")})
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), config=dict(target["config_options"]))
+    con.execute("set memory_limit = '40MB'; set threads = 1")
+    con.execute("create table sorted as select range as i from range(4000000) order by hash(i)")
+    with pytest.raises(duckdb.NotImplementedException, match="Cannot switch temporary"):
+        con.cursor().execute(f"set temp_directory = '{tmp_path / 'spill'}'")  # it did spill
+    cursor = con.cursor()
+    for key, value in target["settings"].items():  # what dbt-duckdb does on each cursor
+        cursor.execute(f"set {key} = '{value}'")
+    assert cursor.execute("select count(*) from sorted").fetchone() == (4000000,)
