@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.settings import VENV_BIN
@@ -35,6 +35,10 @@ class Measured:
     # The most the command's spill folder (DuckDB's temp_directory) held at once, sampled
     # with the memory: what a build wrote to disk because it did not fit in memory.
     spill_peak_mib: float = 0.0
+    # When the PSS peak was sampled (seconds since the epoch) and the tree's processes at
+    # that moment, largest first (name and PSS in MiB): what to look at when it is too high.
+    peak_at: float = 0.0
+    peak_processes: list[tuple[str, float]] = field(default_factory=list)
 
 
 SAMPLE_SECONDS = 0.1
@@ -70,9 +74,16 @@ def tree_pids(root: int) -> list[int]:
     return found
 
 
-def tree_pss_mib(root: int) -> float:
-    """Proportional set size of a process and all its descendants, in MiB."""
-    return sum(_pss_kib(pid) for pid in tree_pids(root)) / 1024
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def tree_processes(roots: list[int]) -> list[tuple[int, float]]:
+    """Every process of the trees under `roots` with its PSS in MiB."""
+    return [(pid, _pss_kib(pid) / 1024) for root in roots for pid in tree_pids(root)]
 
 
 # Where a memory cgroup is made, and the file holding its peak: cgroup v2, then v1.
@@ -155,7 +166,8 @@ def measure(
     a memory cgroup where one can be made. `also`: more processes whose trees count in the
     peak (a cluster's JVMs, which the command talks to but did not start); `spill`: a
     folder whose size is sampled alongside."""
-    peak = spilled = 0.0
+    peak = spilled = peak_at = 0.0
+    at_peak: list[tuple[str, float]] = []
     cgroup = MemoryCgroup()
     began = time.perf_counter()
     try:
@@ -171,10 +183,14 @@ def measure(
             done = threading.Event()
 
             def sample() -> None:
-                nonlocal peak, spilled
+                nonlocal peak, spilled, peak_at, at_peak
                 while not done.is_set():
-                    roots = [process.pid, *(also() if also else [])]
-                    peak = max(peak, sum(tree_pss_mib(root) for root in roots))
+                    processes = tree_processes([process.pid, *(also() if also else [])])
+                    total = sum(mib for _, mib in processes)
+                    if total > peak:
+                        peak, peak_at = total, time.time()
+                        largest = sorted(processes, key=lambda p: -p[1])[:4]
+                        at_peak = [(_name(pid), round(mib, 1)) for pid, mib in largest]
                     if spill is not None:
                         spilled = max(spilled, folder_mib(spill))
                     done.wait(SAMPLE_SECONDS)
@@ -194,6 +210,8 @@ def measure(
         log.read_text()[-3000:],
         cgroup_peak_mib=cgroup_peak,
         spill_peak_mib=spilled,
+        peak_at=peak_at,
+        peak_processes=at_peak,
     )
 
 

@@ -41,6 +41,9 @@ class SizeResult:
     full_s: float = 0.0
     full_peak_mib: float = 0.0  # PSS of the process tree, sampled every 100 ms
     full_cgroup_peak_mib: float = 0.0  # the kernel's cgroup peak, page cache included
+    # What ran at the PSS peak (bench/peak.py) and the largest processes then (MiB).
+    full_peak_during: str = ""
+    full_peak_processes: list[tuple[str, float]] = field(default_factory=list)
     landing_s: float = 0.0
     dbt_s: float = 0.0
     publish_s: float = 0.0
@@ -125,6 +128,7 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             "peak but also counts the page cache its files filled. Disk spilled: the most "
             "DuckDB's temp_directory held at once during the full build (sampled alike).",
             "",
+            *peak_markdown(results),
             *baseline_markdown(results),
             "",
             f"Importing the Dagster definitions and loading them: {imported:.2f} s (the best "
@@ -134,6 +138,21 @@ def markdown(results: list[SizeResult], imported: float, when: str, where: str, 
             *spark_markdown(results),
             *cluster_markdown(results),
         ]
+    )
+
+
+def peak_markdown(results: list[SizeResult]) -> list[str]:
+    """What ran when each full build's memory peaked, and which processes held it."""
+    lines = [
+        f"- {r.size}: {r.full_peak_mib / 1024:.2f} GiB during {r.full_peak_during}; "
+        + ", ".join(f"{name} {mib / 1024:.2f} GiB" for name, mib in r.full_peak_processes)
+        for r in results
+        if r.full_peak_during
+    ]
+    return (
+        ["The full build's memory peak (PSS), what ran then and its largest processes:", *lines, ""]
+        if lines
+        else []
     )
 
 

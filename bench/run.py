@@ -51,6 +51,7 @@ from bench.cluster import bench_cluster
 from bench.compare import COMPARED, baseline_file, compare
 from bench.data import DAYS, SIZES, deliver_day, restore, sample_data, split_newest_day
 from bench.measure import REPO, Measured, base_env, measure
+from bench.peak import peak_during
 from bench.report import TARGETS, SizeResult, chart, machine, markdown
 
 BASELINE_SQL = Path(__file__).with_name("baseline.sql")
@@ -205,6 +206,8 @@ def bench_size(
     result.full_s, result.full_peak_mib = full.seconds, full.peak_mib
     result.full_spill_mib = full.spill_peak_mib
     result.full_cgroup_peak_mib = full.cgroup_peak_mib
+    result.full_peak_during = peak_during(data, full.peak_at)
+    result.full_peak_processes = full.peak_processes
     result.event_lines_read = event_lines_read(data)
     compared = compare(data / "analytics.duckdb", work)
     result.baseline_comparison = [c.sentence() for c in compared]

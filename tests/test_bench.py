@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bench import report
+from bench import peak, report
 from bench import run as bench
 
 
@@ -31,6 +32,13 @@ def test_the_benchmark_measures_every_figure_at_the_smallest_size(tmp_path: Path
     assert min(size["landing_s"], size["dbt_s"], size["publish_s"]) > 0
     assert size["landing_s"] + size["dbt_s"] + size["publish_s"] < size["full_s"]
     assert 100 < size["full_peak_mib"] < 8 * 1024 and size["baseline_peak_mib"] > 10
+    # The peak says what ran then: a step of the build's run, and its largest processes.
+    assert (
+        size["full_peak_during"]
+        .split(" ")[0]
+        .startswith(("raw_", "dongne_dbt", "analytics_db", "moderation_classifier", "outside"))
+    ), size["full_peak_during"]
+    assert size["full_peak_processes"][0][1] > 50, size["full_peak_processes"]
     # The lines the build read: every day's but the newest, held back for the one-day run.
     assert 0.8 * size["event_lines"] < size["event_lines_read"] < size["event_lines"]
     assert size["events_per_second"] == pytest.approx(size["event_lines_read"] / size["full_s"])
@@ -63,8 +71,40 @@ def test_the_process_tree_memory_counts_children(tmp_path: Path) -> None:
     )
     assert measured.returncode == 0
     assert measured.peak_mib > 200  # PSS
+    # At the peak, the child holding the block is the largest process, and the moment is
+    # inside the command's run.
+    name, mib = measured.peak_processes[0]
+    assert name == "python3" and mib > 200, measured.peak_processes
+    assert time.time() - 30 < measured.peak_at < time.time()
     # Where the bench may make a memory cgroup (root here), the kernel's peak agrees.
     assert measured.cgroup_peak_mib == 0 or measured.cgroup_peak_mib > 200
+
+
+def test_the_peak_names_the_dbt_nodes_executing_at_that_moment(tmp_path: Path) -> None:
+    """dbt's run_results.json times each node's execution (UTC, 'Z'): the nodes whose
+    execution spans the moment are named, those before and after are not."""
+    runs = tmp_path / "dbt" / "runs" / "dongne_dbt_models-run-1"
+    runs.mkdir(parents=True)
+
+    def node(name: str, began: str, ended: str) -> dict[str, object]:
+        return {
+            "unique_id": f"model.dongne.{name}",
+            "timing": [
+                {"name": "compile", "started_at": began, "completed_at": began},
+                {"name": "execute", "started_at": began, "completed_at": ended},
+            ],
+        }
+
+    results = [
+        node("stg_events", "2026-12-02T23:10:00.000000Z", "2026-12-02T23:11:00.000000Z"),
+        node("fct_sessions", "2026-12-02T23:11:00.500000Z", "2026-12-02T23:15:00.000000Z"),
+        node("dim_users", "2026-12-02T23:15:01.000000Z", "2026-12-02T23:15:02.000000Z"),
+    ]
+    (runs / "run_results.json").write_text(json.dumps({"results": results}))
+    at = datetime(2026, 12, 2, 23, 12, tzinfo=UTC).timestamp()
+    assert peak.dbt_nodes_running(tmp_path, at) == ["fct_sessions"]
+    # Nine hours later in a KST reading of the same stamps would name nothing.
+    assert peak.dbt_nodes_running(tmp_path, at + 9 * 3600) == []
 
 
 def test_latency_percentiles_interpolate_between_ranks() -> None:
