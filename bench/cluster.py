@@ -1,7 +1,8 @@
-"""make bench's cluster column: the same full build and one-day run on a standalone Spark
-cluster (make cluster's: a master, two workers and a Thrift server, each a JVM), through
-its Thrift server (DONGNE_ENGINE=spark-cluster), with the peak memory of the whole
-cluster: the build's process tree and every JVM of the cluster, executors included."""
+"""make bench's cluster column: the same full build, one-day run and near-real-time run on
+a standalone Spark cluster (make cluster's: a master, two workers and a Thrift server, each
+a JVM), through its Thrift server (DONGNE_ENGINE=spark-cluster), with the peak memory of
+the whole cluster: the build's process tree and every JVM of the cluster, executors
+included."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def bench_cluster(
     dbt_seconds: Callable[[Path], float],
 ) -> None:
     """The full build of `history` on a fresh cluster, then the newest day as a one-day
-    run; `history` is left as it was (without the newest day)."""
+    run, then that day again on the near-real-time path (`--headline`); `history` is left
+    as it was (without the newest day)."""
     data = work / f"{size}-cluster-data"
     shutil.rmtree(data, ignore_errors=True)
     with ephemeral_cluster(data) as cluster:
@@ -66,6 +68,19 @@ def bench_cluster(
         result.cluster_one_day_s = one_day.seconds
         result.cluster_one_day_dbt_s = dbt_seconds(data)
         result.cluster_peak_mib = max(result.cluster_peak_mib, one_day.peak_mib)
+        # The near-real-time path of the same day: what the arrival sensor starts.
+        headline = run_build(
+            history,
+            data,
+            work / f"{size}-cluster-headline.log",
+            "--from",
+            newest,
+            "--headline",
+            also=also,
+            **env,
+        )
+        result.cluster_headline_s = headline.seconds
+        result.cluster_peak_mib = max(result.cluster_peak_mib, headline.peak_mib)
     split_newest_day(raw, history)
     shutil.rmtree(data, ignore_errors=True)
     os.sync()

@@ -35,6 +35,7 @@ the machine; the seconds do, and the report names the machine.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -53,13 +54,15 @@ from bench.data import DAYS, SIZES, deliver_day, restore, sample_data, split_new
 from bench.measure import REPO, Measured, base_env, measure
 from bench.peak import peak_during
 from bench.report import TARGETS, SizeResult, chart, machine, markdown
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 BASELINE_SQL = Path(__file__).with_name("baseline.sql")
 IMPORT_REPEATS = 3  # the import is timed this often per size; the report gives the best
 RESULTS = Path(__file__).with_name("results")
+MEMORY_LIMIT = DEFAULT_DUCKDB_MEMORY_LIMIT  # the platform's default, unless --memory-limit
 
 
-def run_baseline(raw: Path, work: Path) -> Measured:
+def run_baseline(raw: Path, work: Path, memory_limit: str = MEMORY_LIMIT) -> Measured:
     """bench/baseline.sql on `raw`, timed alone; then, untimed, its four marts written as
     Parquet files for bench/compare.py."""
     script = work / "baseline.sql"
@@ -69,7 +72,7 @@ def run_baseline(raw: Path, work: Path) -> Measured:
     )
     code = (
         "import duckdb, sys, time; "
-        "con = duckdb.connect(config={'memory_limit': '3GB', 'threads': 2}); "
+        f"con = duckdb.connect(config={{'memory_limit': {memory_limit!r}, 'threads': 2}}); "
         f"con.execute(\"set temp_directory = '{work / 'tmp'}'\"); "
         "began = time.perf_counter(); "
         "con.execute(open(sys.argv[1]).read()).fetchall(); "
@@ -188,13 +191,16 @@ def bench_size(
     spark: bool = False,
     latency: bool = False,
     cluster: bool = False,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> SizeResult:
     raw, lines = sample_data(cache / "raw", size)
     history = work / f"{size}-raw"
     newest = split_newest_day(raw, history)
     result = SizeResult(size=size, event_lines=lines, days=DAYS[size])
     print(f"[{size}] baseline (plain DuckDB) ...")
-    baseline = run_baseline(history, work)
+    baseline = run_baseline(history, work, memory_limit)
+    # Every build of this size runs with the same DuckDB memory limit as the baseline.
+    build = functools.partial(run_build, DONGNE_DUCKDB_MEMORY_LIMIT=memory_limit)
     if baseline.returncode:
         raise RuntimeError(f"the baseline failed:\n{baseline.output}")
     result.baseline_s, result.baseline_peak_mib = baseline.seconds, baseline.peak_mib
@@ -202,7 +208,7 @@ def bench_size(
     print(f"[{size}] full build ...")
     data = work / f"{size}-data"
     shutil.rmtree(data, ignore_errors=True)
-    full = run_build(history, data, work / f"{size}-full.log", spill=data / "tmp")
+    full = build(history, data, work / f"{size}-full.log", spill=data / "tmp")
     result.full_s, result.full_peak_mib = full.seconds, full.peak_mib
     result.full_spill_mib = full.spill_peak_mib
     result.full_cgroup_peak_mib = full.cgroup_peak_mib
@@ -221,13 +227,13 @@ def bench_size(
         print(f"[{size}] full build on Spark (local) ...")
         on_spark = work / f"{size}-spark-data"
         shutil.rmtree(on_spark, ignore_errors=True)
-        measured = run_build(history, on_spark, work / f"{size}-spark.log", DONGNE_ENGINE="spark")
+        measured = build(history, on_spark, work / f"{size}-spark.log", DONGNE_ENGINE="spark")
         result.spark_full_s, result.spark_peak_mib = measured.seconds, measured.peak_mib
         result.spark_dbt_s = dbt_seconds(on_spark)
         shutil.rmtree(on_spark, ignore_errors=True)
     if cluster:
         print(f"[{size}] full build and one-day run on a Spark cluster (Thrift) ...")
-        bench_cluster(size, raw, history, newest, work, result, run_build, dbt_seconds)
+        bench_cluster(size, raw, history, newest, work, result, build, dbt_seconds)
 
     # The state before the newest day, kept for the runs that start from it (the arrival
     # latency and the headline run). Not at L without --latency: its data directory is tens
@@ -251,7 +257,7 @@ def bench_size(
 
     print(f"[{size}] one-day run, every table ({newest}) ...")
     deliver_day(raw, history, newest)
-    incremental = run_build(
+    incremental = build(
         history, data, work / f"{size}-incremental.log", "--from", newest, "--to", newest
     )
     result.incremental_s = incremental.seconds
@@ -260,7 +266,7 @@ def bench_size(
     if keep_history:
         print(f"[{size}] one-day run, near-real-time path (--headline) ...")
         restore(history_build, data)
-        headline = run_build(
+        headline = build(
             history, data, work / f"{size}-headline.log", "--from", newest, "--headline"
         )
         result.headline_s = headline.seconds
@@ -272,7 +278,7 @@ def bench_size(
         print(f"[{size}] full build with the clock 30 days later ...")
         moved = (date.fromisoformat(newest) + timedelta(days=30)).isoformat()
         shutil.rmtree(data, ignore_errors=True)
-        clock = run_build(history, data, work / f"{size}-clock.log", DONGNE_TODAY=moved)
+        clock = build(history, data, work / f"{size}-clock.log", DONGNE_TODAY=moved)
         result.clock_moved_s = clock.seconds
     # With dbt's parse prepared for this data directory, as it is for every later load.
     result.import_repeats = 1 if size == "XS" else IMPORT_REPEATS  # XS: the suite's smoke run
@@ -318,6 +324,11 @@ def main(argv: list[str] | None = None) -> int:
         default="S",
         help="comma-separated sizes whose arrival latency is measured ('' for none)",
     )
+    parser.add_argument(
+        "--memory-limit",
+        default=MEMORY_LIMIT,
+        help="DuckDB's memory_limit for the baseline and every build (DONGNE_DUCKDB_MEMORY_LIMIT)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--data",
@@ -348,13 +359,16 @@ def main(argv: list[str] | None = None) -> int:
             spark=size in on_spark,
             latency=size in timed_arrivals,
             cluster=size in on_cluster,
+            memory_limit=args.memory_limit,
         )
         for size in sizes
     ]
     imported = min(r.import_s for r in results)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     where = machine()
-    table = markdown(results, imported, when, where, built)
+    table = markdown(
+        results, imported, when, f"{where}, DuckDB memory_limit {args.memory_limit}", built
+    )
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "latest.md").write_text(table + "\n")
     (args.results / "latest.json").write_text(
@@ -363,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                 "measured_at": when,
                 "machine": where,
                 "commit": built,
+                "duckdb_memory_limit": args.memory_limit,
                 "import_seconds": imported,
                 "targets": TARGETS,
                 "sizes": [{**asdict(r), "events_per_second": r.events_per_second} for r in results],

@@ -15,7 +15,13 @@ from dagster import ConfigurableResource, EnvVar
 from dagster_dbt import DbtCliResource
 
 from orchestration import landing
-from orchestration.settings import DBT_PROJECT_DIR, DEV_PII_SALT, Settings, venv_tool
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    DEV_PII_SALT,
+    Settings,
+    venv_tool,
+)
 
 SALT_ENV = "DONGNE_PII_SALT"
 
@@ -29,7 +35,7 @@ class PlatformResource(ConfigurableResource):
 
     raw_dir: str
     data_dir: str
-    duckdb_memory_limit: str = "3GB"
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     duckdb_threads: int = 2
     engine: str = "duckdb"
     partitions_start: str | None = None

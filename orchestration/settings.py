@@ -10,7 +10,8 @@ cluster's (DONGNE_CLUSTER_*, DONGNE_SPARK_THRIFT_PORT, cluster_parts.py), the lo
 session's (DONGNE_SPARK_*, spark_dbt.py), the alerts' (DONGNE_SLACK_WEBHOOK_URL,
 DONGNE_UI_URL, notify.py), the docs' address (observability.py), the clock (DONGNE_TODAY,
 clock.py), the freshness check (assets/ingest.py) and the test suite's failpoints
-(failpoints.py).
+(failpoints.py). dbt's profile alone reads where the cluster's Thrift server is
+(DONGNE_SPARK_THRIFT_HOST, DONGNE_SPARK_THRIFT_PORT: dbt_project/profiles.yml).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 
 DEV_PII_SALT = "dongne-dev-salt-not-for-production"
+# DuckDB's memory_limit when DONGNE_DUCKDB_MEMORY_LIMIT is not set: its buffers, not the
+# whole process (docs/speed.md gives a build's peak with every process counted).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "3GB"
 # The engines dbt builds the warehouse on (DONGNE_ENGINE): one dbt target each. `spark` is
 # a SparkSession inside the dbt process; `spark-cluster` a running Spark cluster, reached
 # through its Thrift server (make cluster starts one on this machine).
@@ -164,7 +168,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         pii_salt=salt,
         pii_salt_is_default=is_default,
-        duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", "3GB"),
+        duckdb_memory_limit=env.get("DONGNE_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
         duckdb_threads=int(env.get("DONGNE_DUCKDB_THREADS", "2")),
         engine=engine,
         partitions_start=env.get("DONGNE_PARTITIONS_START") or None,

@@ -48,6 +48,9 @@ def test_the_benchmark_measures_every_figure_at_the_smallest_size(tmp_path: Path
     # The results name their run: when, where, which code.
     assert report["commit"] and report["machine"] and report["measured_at"]
     assert f"commit {report['commit']}" in (results / "latest.md").read_text()
+    # ... and the DuckDB memory limit every build and the baseline ran with.
+    assert report["duckdb_memory_limit"] == "3GB"
+    assert "DuckDB memory_limit 3GB" in (results / "latest.md").read_text()
     table = (results / "latest.md").read_text()
     assert "| XS | " in table and "Importing the Dagster definitions" in table
     assert "| not run |" in table  # the clock column, said plainly
@@ -105,6 +108,22 @@ def test_the_peak_names_the_dbt_nodes_executing_at_that_moment(tmp_path: Path) -
     assert peak.dbt_nodes_running(tmp_path, at) == ["fct_sessions"]
     # Nine hours later in a KST reading of the same stamps would name nothing.
     assert peak.dbt_nodes_running(tmp_path, at + 9 * 3600) == []
+
+
+def test_the_cluster_table_gives_each_run_against_the_full_build() -> None:
+    """The cluster's row: full build, one-day run and near-real-time run, each one-day
+    figure also as a share of the full build; a run not made says so."""
+    measured = report.SizeResult(
+        size="S", event_lines=1, days=1, full_s=40.0, incremental_s=30.0, cluster_full_s=400.0,
+        cluster_dbt_s=380.0, cluster_one_day_s=200.0, cluster_one_day_dbt_s=190.0,
+        cluster_headline_s=100.0, cluster_peak_mib=4096.0,
+    )  # fmt: skip
+    (row,) = [line for line in report.cluster_markdown([measured]) if line.startswith("| S ")]
+    assert "| 400.0 s |" in row and "| 200.0 s |" in row and "| 50% |" in row
+    assert "| 100.0 s | 25% |" in row and row.endswith("| 4.00 GiB |")
+    measured.cluster_headline_s = 0.0
+    (row,) = [line for line in report.cluster_markdown([measured]) if line.startswith("| S ")]
+    assert "| not run |" in row
 
 
 def test_latency_percentiles_interpolate_between_ranks() -> None:

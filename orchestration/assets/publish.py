@@ -34,7 +34,7 @@ from orchestration.freshness import freshness_path, load_freshness
 from orchestration.landing import sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
-from orchestration.settings import Settings, dashboards_url
+from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings, dashboards_url
 from orchestration.spark_warehouse import attach_spark_warehouse
 
 PUBLISHED_SCHEMAS = ("marts", "ml")
@@ -113,6 +113,9 @@ def publish_analytics_db(
     target: Path,
     manifest: Path | None = None,
     freshness: Mapping[str, Mapping[str, str | None]] | None = None,
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
+    threads: int = 2,
+    temp_dir: Path | None = None,
 ) -> PublishReport:
     """Copy the `marts` and `ml` schemas of the warehouse into a fresh file, then swap it in.
 
@@ -121,14 +124,20 @@ def publish_analytics_db(
     `manifest` (the models' yml).
     `freshness` (orchestration/freshness.py) says when each table was last rebuilt and the
     newest delivery it includes: `marts.publish_tables` carries both.
+    The copy runs inside DuckDB's `memory_limit` and `threads`, spilling to `temp_dir`, as
+    landing and dbt do: without them DuckDB takes 80 % of the machine's memory (at L the
+    copy held 4.6 GiB).
     """
     if not warehouse.exists():
         raise PublishError(f"no warehouse at {warehouse}: build the dbt models before publishing.")
     publish_id = uuid.uuid4().hex
     staging = staging_path(target, publish_id)
     row_counts: dict[str, int] = {}
-    con = duckdb.connect(str(staging))
+    con = duckdb.connect(str(staging), config={"memory_limit": memory_limit, "threads": threads})
     try:
+        if temp_dir is not None:
+            temp_dir.mkdir(parents=True, exist_ok=True)
+            con.execute(f"set temp_directory = '{sql_text(str(temp_dir))}'")
         if warehouse.is_dir():
             attach_spark_warehouse(con, warehouse, "warehouse")
         else:
@@ -262,6 +271,9 @@ def publish_step(context: AssetExecutionContext, settings: Settings) -> Material
         settings.analytics_path,
         dbt_project(settings).manifest_path,
         load_freshness(freshness_path(settings.data_dir)),
+        memory_limit=settings.duckdb_memory_limit,
+        threads=settings.duckdb_threads,
+        temp_dir=settings.tmp_dir,
     )
     table = "\n".join(
         [
