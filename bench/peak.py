@@ -31,21 +31,24 @@ def dbt_nodes_running(data: Path, at: float) -> list[str]:
     return running
 
 
-def peak_during(data: Path, at: float) -> str:
-    """In words: the step (and dbt nodes) of the latest run in `data` running at `at`."""
+def latest_run_steps(data: Path) -> list[tuple[str, float, float]]:
+    """The finished steps of the latest run in a data directory's Dagster instance: key,
+    start and end (seconds since the epoch)."""
     from dagster import DagsterInstance
 
-    if not at:
-        return "not measured"
     os.environ["DAGSTER_HOME"] = str(data / "dagster_home")  # where its event log lives
     with DagsterInstance.from_config(str(data / "dagster_home")) as instance:
         (run,) = instance.get_runs(limit=1)
-        steps = instance.get_run_step_stats(run.run_id)
-    running = [
-        s.step_key
-        for s in steps
-        if s.start_time and s.end_time and s.start_time <= at <= s.end_time
-    ]
+        stats = instance.get_run_step_stats(run.run_id)
+    return [(s.step_key, s.start_time, s.end_time) for s in stats if s.start_time and s.end_time]
+
+
+def peak_during(data: Path, at: float) -> str:
+    """In words: the step (and dbt nodes) of the latest run in `data` running at `at`."""
+    if not at:
+        return "not measured"
+    steps = latest_run_steps(data)
+    running = [key for key, began, ended in steps if began <= at <= ended]
     if not running:
         return "outside every step (process start, definitions, the summary)"
     words = ", ".join(running)

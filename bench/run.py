@@ -52,7 +52,7 @@ from bench.cluster import bench_cluster
 from bench.compare import COMPARED, baseline_file, compare
 from bench.data import DAYS, SIZES, deliver_day, restore, sample_data, split_newest_day
 from bench.measure import REPO, Measured, base_env, measure
-from bench.peak import peak_during
+from bench.peak import latest_run_steps, peak_during
 from bench.report import TARGETS, SizeResult, chart, machine, markdown
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT
 
@@ -123,17 +123,7 @@ def event_lines_read(data: Path) -> int:
 
 def stage_seconds(data: Path) -> dict[str, float]:
     """Seconds per step of the latest run in a data directory's Dagster instance."""
-    from dagster import DagsterInstance
-
-    os.environ["DAGSTER_HOME"] = str(data / "dagster_home")  # where its event log lives
-    with DagsterInstance.from_config(str(data / "dagster_home")) as instance:
-        (run,) = instance.get_runs(limit=1)
-        stats = instance.get_run_step_stats(run.run_id)
-    return {
-        step.step_key: round(step.end_time - step.start_time, 2)
-        for step in stats
-        if step.end_time and step.start_time
-    }
+    return {key: round(ended - began, 2) for key, began, ended in latest_run_steps(data)}
 
 
 def dbt_seconds(data: Path) -> float:

@@ -31,7 +31,7 @@ from dagster import (
 from orchestration import failpoints
 from orchestration.assets.transform import dbt_project
 from orchestration.freshness import freshness_path, load_freshness
-from orchestration.landing import sql_text
+from orchestration.landing import connect, sql_text
 from orchestration.observability import bar_chart, markdown_preview
 from orchestration.resources import WAREHOUSE_POOL, PlatformResource
 from orchestration.settings import DEFAULT_DUCKDB_MEMORY_LIMIT, Settings, dashboards_url
@@ -133,11 +133,8 @@ def publish_analytics_db(
     publish_id = uuid.uuid4().hex
     staging = staging_path(target, publish_id)
     row_counts: dict[str, int] = {}
-    con = duckdb.connect(str(staging), config={"memory_limit": memory_limit, "threads": threads})
+    con = connect(memory_limit, threads, temp_dir, database=staging)
     try:
-        if temp_dir is not None:
-            temp_dir.mkdir(parents=True, exist_ok=True)
-            con.execute(f"set temp_directory = '{sql_text(str(temp_dir))}'")
         if warehouse.is_dir():
             attach_spark_warehouse(con, warehouse, "warehouse")
         else:

@@ -1,4 +1,5 @@
-"""The landing's DuckDB connection (in memory, with deliberate limits, spilling to disk),
+"""The landing's DuckDB connection (in memory, with deliberate limits, spilling to disk; the
+publish opens its file with the same limits),
 and small SQL helpers (`scalar`, `sql_text`, `sql_list`)."""
 
 from __future__ import annotations
@@ -9,15 +10,22 @@ import duckdb
 
 
 def connect(
-    memory_limit: str = "2GB", threads: int = 2, temp_dir: Path | None = None
+    memory_limit: str = "2GB",
+    threads: int = 2,
+    temp_dir: Path | None = None,
+    database: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for landing: it never opens the warehouse file.
+    """A DuckDB with deliberate limits: in memory for landing (it never opens the warehouse
+    file), or the `database` file the publish writes.
 
     Past `memory_limit` DuckDB spills to `temp_dir` instead of failing, so a landing of
     any size fits the machine; `preserve_insertion_order` stays on (line numbers of CSV
     records rely on the order rows are read in).
     """
-    con = duckdb.connect(config={"memory_limit": memory_limit, "threads": threads})
+    con = duckdb.connect(
+        str(database) if database else ":memory:",
+        config={"memory_limit": memory_limit, "threads": threads},
+    )
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
         con.execute(f"set temp_directory = '{sql_text(str(temp_dir))}'")
