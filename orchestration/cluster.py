@@ -42,6 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from orchestration.cluster_parts import (
+    FAIR_POOLS,
     LOG4J2,
     PORTS,
     WORKERS,
@@ -95,6 +96,7 @@ def start(settings: Settings) -> ClusterConfig:
         folder.mkdir(parents=True, exist_ok=True)
     (config.home / "conf").mkdir(exist_ok=True)
     (config.home / "conf" / "log4j2.properties").write_text(LOG4J2)
+    (config.home / "conf" / "fairscheduler.xml").write_text(FAIR_POOLS)
     env = java_env(config)
     # cluster-stop stops each JVM with SIGTERM (its shutdown hooks close the metastore and
     # the executors). A JVM keeps a signal ignored that was ignored when it started, and

@@ -65,7 +65,7 @@ def cluster_config(settings: Settings, environ: dict[str, str] | None = None) ->
         worker_cores=int(env.get("DONGNE_CLUSTER_WORKER_CORES", "1")),
         worker_memory=env.get("DONGNE_CLUSTER_WORKER_MEMORY", "2g"),
         executor_memory=env.get("DONGNE_CLUSTER_EXECUTOR_MEMORY", "1536m"),
-        driver_memory=env.get("DONGNE_CLUSTER_DRIVER_MEMORY", "1g"),
+        driver_memory=env.get("DONGNE_CLUSTER_DRIVER_MEMORY", "2g"),
     )
 
 
@@ -98,6 +98,21 @@ logger.deploy.name = org.apache.spark.deploy
 logger.deploy.level = info
 logger.thriftserver.name = org.apache.spark.sql.hive.thriftserver
 logger.thriftserver.level = info
+"""
+
+# dbt runs several statements at once (the profile's threads), each a job of the Thrift
+# server. Spark's default FIFO order gives the first job every core until it ends, so a
+# one-second test waited minutes behind a large model's job (172 s at M). The server's
+# jobs share the cores instead: FAIR between jobs, in the pool every session uses.
+FAIR_POOLS = """\
+<?xml version="1.0"?>
+<allocations>
+  <pool name="default">
+    <schedulingMode>FAIR</schedulingMode>
+    <weight>1</weight>
+    <minShare>0</minShare>
+  </pool>
+</allocations>
 """
 
 
@@ -145,6 +160,8 @@ def thrift_conf(config: ClusterConfig) -> dict[str, str]:
         "spark.executor.cores": str(config.worker_cores),
         "spark.cores.max": str(config.worker_cores * WORKERS),
         "spark.ui.enabled": "false",
+        "spark.scheduler.mode": "FAIR",
+        "spark.scheduler.allocation.file": str(home / "conf" / "fairscheduler.xml"),
         # The Thrift server logs each statement after substituting session settings: the
         # person keys' pads (128 hex digits) are redacted from what it logs.
         "spark.sql.redaction.string.regex": PAD_PATTERN,

@@ -11,7 +11,8 @@ session's (DONGNE_SPARK_*, spark_dbt.py), the alerts' (DONGNE_SLACK_WEBHOOK_URL,
 DONGNE_UI_URL, notify.py), the docs' address (observability.py), the clock (DONGNE_TODAY,
 clock.py), the freshness check (assets/ingest.py) and the test suite's failpoints
 (failpoints.py). dbt's profile alone reads where the cluster's Thrift server is
-(DONGNE_SPARK_THRIFT_HOST, DONGNE_SPARK_THRIFT_PORT: dbt_project/profiles.yml).
+and how many statements it sends at once (DONGNE_SPARK_THRIFT_HOST, DONGNE_SPARK_THRIFT_PORT,
+DONGNE_SPARK_THREADS: dbt_project/profiles.yml).
 """
 
 from __future__ import annotations

@@ -10,13 +10,15 @@
 #}
 
 {% macro in_delivery_window(column) -%}
-    {%- set first = env_var('DONGNE_DELIVERY_FROM', '') or none -%}
-    {%- set last = env_var('DONGNE_DELIVERY_TO', '') or none -%}
-    {%- if first is none or last is none -%}
+    {%- if not delivery_window_is_set() -%}
         1 = 1
     {%- else -%}
-        {{ column }} between '{{ first }}' and '{{ last }}'
+        {{ column }} between '{{ env_var('DONGNE_DELIVERY_FROM') }}' and '{{ env_var('DONGNE_DELIVERY_TO') }}'
     {%- endif -%}
+{%- endmacro %}
+
+{% macro delivery_window_is_set() -%}
+    {{ return((env_var('DONGNE_DELIVERY_FROM', '') and env_var('DONGNE_DELIVERY_TO', '')) | length > 0) }}
 {%- endmacro %}
 
 
@@ -34,9 +36,42 @@
 
 {#
     The event dates a window can change: the date of every copy of every touched event
-    (the winning copy's date is among them, before and after the new delivery).
+    (the winning copy's date is among them, before and after the new delivery), for
+    `in (...)`. Written as date literals, not as a subquery: Spark plans a subquery into
+    every statement that names it, evaluates it again at each mention and cannot skip a
+    date partition by it (at M the incremental models cost more than their full
+    rebuilds); with literals both engines read only those dates. The dates come from
+    int_window_event_dates, built once per run before the models that use them (their
+    `depends_on`); if this run did not build it (a model selected alone), from the lake.
+    Before anything runs (parse, docs) the query itself stands in.
 #}
 {% macro window_event_dates() -%}
+    {%- if execute -%}
+        {%- set dates = window_event_date_values() -%}
+        {%- for day in dates %}date'{{ day }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+        {%- if not dates %}cast(null as date){% endif -%}
+    {%- else -%}
+        {{ window_event_dates_query() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{# The window's event dates as text (YYYY-MM-DD), sorted. #}
+{% macro window_event_date_values() -%}
+    {%- set built = load_relation(ref('int_window_event_dates')) -%}
+    {%- if built is not none -%}
+        {%- set found = run_query(
+            "select event_date from " ~ built ~ " where invocation_id = '"
+            ~ invocation_id ~ "' order by event_date"
+        ) -%}
+        {%- if found.rows | length > 0 -%}
+            {{ return(found.columns[0].values() | map('string') | list) }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set found = run_query(window_event_dates_query() ~ ' order by event_date') -%}
+    {{ return(found.columns[0].values() | map('string') | list) }}
+{%- endmacro %}
+
+{% macro window_event_dates_query() -%}
     select distinct event_date
     from {{ source('app', 'events') }}
     where event_id in ({{ window_event_ids() }})
@@ -128,16 +163,16 @@
 
 {% macro spark__clear_window_dates(column) -%}
     {%- if execute and is_incremental() -%}
-        {%- do drop_date_partitions(column, window_event_dates()) -%}
+        {%- do drop_date_partitions(column, window_event_date_values()) -%}
     {%- endif -%}
 {%- endmacro %}
 
 
-{# Spark: drop the partition of `this` for each date the query `dates` returns. #}
+{# Spark: drop the partition of `this` for each of `dates` (YYYY-MM-DD). #}
 {% macro drop_date_partitions(column, dates) -%}
-    {%- for row in run_query(dates).rows -%}
+    {%- for day in dates -%}
         {%- do run_query(
-            "alter table " ~ this ~ " drop if exists partition (" ~ column ~ " = date'" ~ row[0] ~ "')"
+            "alter table " ~ this ~ " drop if exists partition (" ~ column ~ " = date'" ~ day ~ "')"
         ) -%}
     {%- endfor -%}
 {%- endmacro %}
@@ -159,10 +194,10 @@
 
 {% macro spark__drop_dates_without_events(column, events) -%}
     {%- if execute and is_incremental() -%}
-        {%- do drop_date_partitions(
-            column,
+        {%- set emptied = run_query(
             "select distinct " ~ column ~ " from " ~ this ~ " where " ~ column
             ~ " not in (select distinct event_date from " ~ events ~ ")"
         ) -%}
+        {%- do drop_date_partitions(column, emptied.columns[0].values() | map('string') | list) -%}
     {%- endif -%}
 {%- endmacro %}

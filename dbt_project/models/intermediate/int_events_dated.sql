@@ -18,6 +18,9 @@
     )
 }}
 
+-- The window's dates, built once per run (delivery_window.sql, window_event_dates).
+-- depends_on: {{ ref('int_window_event_dates') }}
+
 with
 
 -- A run stages only the events with a copy on the window's dates (all copies of each):

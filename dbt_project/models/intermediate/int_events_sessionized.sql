@@ -41,6 +41,9 @@
     'lag(event_at) over (partition by session_key order by event_at, event_id)', 'event_at'
 ) -%}
 
+-- The window's dates, built once per run (delivery_window.sql, window_event_dates).
+-- depends_on: {{ ref('int_window_event_dates') }}
+
 with
 
 {% if is_incremental() %}
@@ -49,7 +52,8 @@ touched_events as (
 ),
 
 -- Each touched key, from its earliest touched event, where it is now or where it was (a
--- later copy can move an event to another key or time).
+-- later copy can move an event to another key or time). Both lie on the window's dates
+-- (the dates of every copy of a touched event), so only those dates are read.
 touched_keys as (
     select
         touched.session_key,
@@ -60,12 +64,14 @@ touched_keys as (
             dated.event_at
         from {{ ref('int_events_dated') }} as dated
         inner join touched_events on dated.event_id = touched_events.event_id
+        where dated.event_date in ({{ window_event_dates() }})
         union all
         select
             previous.session_key,
             previous.event_at
         from {{ this }} as previous
         inner join touched_events on previous.event_id = touched_events.event_id
+        where previous.event_date in ({{ window_event_dates() }})
     ) as touched
     group by touched.session_key
 ),

@@ -15,6 +15,9 @@
     )
 }}
 
+-- The window's dates, built once per run (delivery_window.sql, window_event_dates).
+-- depends_on: {{ ref('int_window_event_dates') }}
+
 with
 
 events as (
