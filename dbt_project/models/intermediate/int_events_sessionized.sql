@@ -41,8 +41,10 @@
     'lag(event_at) over (partition by session_key order by event_at, event_id)', 'event_at'
 ) -%}
 
--- The window's dates, built once per run (delivery_window.sql, window_event_dates).
+-- The window's dates, built once per run (delivery_window.sql, window_event_dates), read
+-- once here for the three places that name them.
 -- depends_on: {{ ref('int_window_event_dates') }}
+{% set window_dates = window_event_dates() if is_incremental() else none %}
 
 with
 
@@ -64,14 +66,14 @@ touched_keys as (
             dated.event_at
         from {{ ref('int_events_dated') }} as dated
         inner join touched_events on dated.event_id = touched_events.event_id
-        where dated.event_date in ({{ window_event_dates() }})
+        where dated.event_date in ({{ window_dates }})
         union all
         select
             previous.session_key,
             previous.event_at
         from {{ this }} as previous
         inner join touched_events on previous.event_id = touched_events.event_id
-        where previous.event_date in ({{ window_event_dates() }})
+        where previous.event_date in ({{ window_dates }})
     ) as touched
     group by touched.session_key
 ),
@@ -234,7 +236,7 @@ kept as (
     left join recompute_from on previous.session_key = recompute_from.session_key
     where
         (
-            previous.event_date in ({{ window_event_dates() }})
+            previous.event_date in ({{ window_dates }})
             or previous.event_date in (select recomputed_dates.event_date from recomputed_dates)
         )
         and (recompute_from.session_key is null or previous.event_at < recompute_from.anchor_at)
