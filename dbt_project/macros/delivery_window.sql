@@ -183,7 +183,8 @@
     its dates first): a date with no event left in `events` (every event on it moved to
     another date) keeps no rows. DuckDB's delete+insert by event_id already removed them;
     on Spark, dynamic overwrite leaves a partition the run wrote nothing to, so it is
-    dropped here.
+    dropped here. Only a window date can be emptied (an event moves only when a copy of it
+    is delivered, and every copy's date is a window date), so only those are looked at.
 #}
 {% macro drop_dates_without_events(column, events) -%}
     {{ return(adapter.dispatch('drop_dates_without_events', 'dongne')(column, events)) }}
@@ -194,10 +195,13 @@
 
 {% macro spark__drop_dates_without_events(column, events) -%}
     {%- if execute and is_incremental() -%}
-        {%- set emptied = run_query(
-            "select distinct " ~ column ~ " from " ~ this ~ " where " ~ column
-            ~ " not in (select distinct event_date from " ~ events ~ ")"
-        ) -%}
-        {%- do drop_date_partitions(column, emptied.columns[0].values() | map('string') | list) -%}
+        {%- set window_dates = window_event_date_values() -%}
+        {%- if window_dates -%}
+            {%- set kept = run_query(
+                "select distinct event_date from " ~ events ~ " where event_date in (date'"
+                ~ window_dates | join("', date'") ~ "')"
+            ).columns[0].values() | map('string') | list -%}
+            {%- do drop_date_partitions(column, window_dates | reject('in', kept) | list) -%}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

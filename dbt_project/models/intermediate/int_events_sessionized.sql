@@ -15,10 +15,12 @@
 
     On DuckDB a run returns the recomputed rows, which replace theirs by event_id. On Spark
     the table is partitioned by event_date and a run overwrites whole date partitions: it
-    returns every row of every date it rewrites (the window's dates and those of the
-    recomputed rows: the new day, and the few days a reopened session or a new key
-    reaches back to), the untouched rows of those dates as stored; the post-hook drops a
-    date left without events (rewrites_whole_dates, delivery_window.sql).
+    returns every row of every date from the earliest recomputed row's on (the new day,
+    the day a reopened session started, back to the oldest date a late delivery touched),
+    the rows it does not recompute as stored; the post-hook drops a date left without
+    events (rewrites_whole_dates, delivery_window.sql). The recompute points are computed
+    once per run and their earliest date is a literal, so Spark reads only those dates'
+    partitions (computed_once.sql).
 #}
 {{
     config(
@@ -28,7 +30,10 @@
         partition_by=date_partitions('event_date'),
         on_schema_change='fail',
         tags=['daily'],
-        post_hook="{{ drop_dates_without_events('event_date', ref('int_events_dated')) }}",
+        post_hook=[
+            "{{ drop_dates_without_events('event_date', ref('int_events_dated')) }}",
+            "{{ drop_computed_once('recompute_from') }}",
+        ],
     )
 }}
 
@@ -42,13 +47,21 @@
 ) -%}
 
 -- The window's dates, built once per run (delivery_window.sql, window_event_dates), read
--- once here for the three places that name them.
+-- once here for the two places that name them.
 -- depends_on: {{ ref('int_window_event_dates') }}
 {% set window_dates = window_event_dates() if is_incremental() else none %}
 
+{% if is_incremental() %}
+-- Where each touched key is recomputed from, the sessions before it and what comes
+-- before its first event (nothing before the change changed):
+-- - a closed session: from the change itself; the first recomputed event starts the next
+--   session, its gap counted from that session's last event;
+-- - an open one: from that session's first event, with its number and its stored gap;
+-- - no event before the change: the key is recomputed whole (from the change: it has no
+--   event before it, stored or new, as an untouched event is both).
+{%- set recompute_points -%}
 with
 
-{% if is_incremental() %}
 touched_events as (
     {{ window_event_ids() }}
 ),
@@ -58,90 +71,92 @@ touched_events as (
 -- (the dates of every copy of a touched event), so only those dates are read.
 touched_keys as (
     select
-        touched.session_key,
-        min(touched.event_at) as changed_from
+        copies.session_key,
+        min(copies.event_at) as changed_from
     from (
         select
+            dated.event_id,
             dated.session_key,
             dated.event_at
         from {{ ref('int_events_dated') }} as dated
-        inner join touched_events on dated.event_id = touched_events.event_id
         where dated.event_date in ({{ window_dates }})
         union all
         select
+            previous.event_id,
             previous.session_key,
             previous.event_at
         from {{ this }} as previous
-        inner join touched_events on previous.event_id = touched_events.event_id
         where previous.event_date in ({{ window_dates }})
-    ) as touched
-    group by touched.session_key
+    ) as copies
+    inner join touched_events on copies.event_id = touched_events.event_id
+    group by copies.session_key
 ),
 
--- The sessions each touched key started before it changed, the latest first: the latest
--- is the session open just before the change.
-starts_before_change as (
+-- Each touched key's stored events before its change (a key without any: one row of
+-- nulls), with the start of the latest session among them: the session open just
+-- before the change. Each part of this chain is read once (Spark evaluates a CTE again
+-- at each mention).
+history as (
     select
-        previous.session_key,
+        touched_keys.session_key,
+        touched_keys.changed_from,
         previous.event_at,
+        previous.is_session_start,
         previous.session_number,
         previous.seconds_since_previous,
-        row_number() over (
-            partition by previous.session_key order by previous.session_number desc
-        ) as recency
-    from {{ this }} as previous
-    inner join touched_keys on previous.session_key = touched_keys.session_key
-    where previous.is_session_start and previous.event_at < touched_keys.changed_from
+        max(case when previous.is_session_start then previous.event_at end)
+            over (partition by touched_keys.session_key)
+        as start_at
+    from touched_keys
+    left join {{ this }} as previous
+        on
+            touched_keys.session_key = previous.session_key
+            and previous.event_at < touched_keys.changed_from
 ),
 
--- Each touched key's last event before the change.
-last_before_change as (
+-- Per touched key: that session's start (its number and stored gap) and the last event
+-- before the change. Two starts of one key are more than 1,800 s apart, so one row is
+-- the start at start_at.
+key_history as (
     select
-        previous.session_key,
-        max(previous.event_at) as last_at
-    from {{ this }} as previous
-    inner join touched_keys on previous.session_key = touched_keys.session_key
-    where previous.event_at < touched_keys.changed_from
-    group by previous.session_key
+        session_key,
+        changed_from,
+        max(start_at) as start_at,
+        max(case when is_session_start and event_at = start_at then session_number end) as session_number,
+        max(case when is_session_start and event_at = start_at then seconds_since_previous end) as start_gap,
+        max(event_at) as last_at
+    from history
+    group by session_key, changed_from
 ),
 
 -- Whether the session open before the change is closed whatever follows: its last event
 -- is more than 1,800 s before the change.
 key_state as (
     select
-        touched_keys.session_key,
-        touched_keys.changed_from,
-        session_start.event_at as start_at,
-        session_start.session_number,
-        session_start.seconds_since_previous as start_gap,
-        last_before_change.last_at,
-        coalesce(
-            {{ seconds_between('last_before_change.last_at', 'touched_keys.changed_from') }} > 1800,
-            false
-        ) as is_closed
-    from touched_keys
-    left join starts_before_change as session_start
-        on
-            touched_keys.session_key = session_start.session_key
-            and session_start.recency = 1
-    left join last_before_change on touched_keys.session_key = last_before_change.session_key
-),
+        *,
+        coalesce({{ seconds_between('last_at', 'changed_from') }} > 1800, false) as is_closed
+    from key_history
+)
 
--- Where each touched key is recomputed from, the sessions before it and what comes
--- before its first event (nothing before the change changed):
--- - a closed session: from the change itself; the first recomputed event starts the next
---   session, its gap counted from that session's last event;
--- - an open one: from that session's first event, with its number and its stored gap;
--- - no event before the change: the key is recomputed whole.
-recompute_from as (
-    select
-        session_key,
-        case when is_closed then changed_from else start_at end as anchor_at,
-        case when is_closed then session_number else coalesce(session_number - 1, 0) end as number_offset,
-        case when not is_closed then start_gap end as anchor_gap,
-        case when is_closed then last_at end as previous_at
-    from key_state
-),
+select
+    session_key,
+    case when is_closed then changed_from else coalesce(start_at, changed_from) end as anchor_at,
+    case when is_closed then session_number else coalesce(session_number - 1, 0) end as number_offset,
+    case when not is_closed then start_gap end as anchor_gap,
+    case when is_closed then last_at end as previous_at
+from key_state
+{%- endset %}
+{%- set recompute_from = computed_once('recompute_from', recompute_points) %}
+-- Every recomputed row lies on or after the earliest anchor's date: only those dates are
+-- read (on Spark the date is a literal, so only their partitions are).
+{%- set recomputed_from_date = computed_once_min_date('recompute_from', 'anchor_at') %}
+{% endif %}
+
+with
+
+{% if is_incremental() %}
+-- Computed once per run on Spark (computed_once.sql).
+{{ recompute_from }},
 
 events as (
     select
@@ -151,7 +166,7 @@ events as (
         recompute_from.previous_at
     from {{ ref('int_events_dated') }} as dated
     inner join recompute_from on dated.session_key = recompute_from.session_key
-    where recompute_from.anchor_at is null or dated.event_at >= recompute_from.anchor_at
+    where dated.event_date >= {{ recomputed_from_date }} and dated.event_at >= recompute_from.anchor_at
 ),
 {% else %}
     events as (
@@ -222,23 +237,16 @@ sessions as (
 ),
 
 {% if is_incremental() and rewrites_whole_dates() %}
--- The dates this run rewrites: where the recomputed rows fall, and the window's dates.
--- A row they replace lies on one of them: an untouched event keeps its date (and is
--- recomputed there), a touched one lay on a window date.
-recomputed_dates as (
-    select distinct event_date from events
-),
-
--- The rows of those dates that no recomputed session replaces, as stored.
+-- The rows this run does not recompute on the dates it rewrites, as stored: every date
+-- from the earliest anchor's on. A row the run replaces lies on one of them (a recomputed
+-- row is at or after its key's anchor, where it is now and where it was), and a date
+-- without a recomputed row is written back as it was.
 kept as (
     select {% for column in columns %}previous.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
     from {{ this }} as previous
     left join recompute_from on previous.session_key = recompute_from.session_key
     where
-        (
-            previous.event_date in ({{ window_dates }})
-            or previous.event_date in (select recomputed_dates.event_date from recomputed_dates)
-        )
+        previous.event_date >= {{ recomputed_from_date }}
         and (recompute_from.session_key is null or previous.event_at < recompute_from.anchor_at)
 ),
 
