@@ -184,7 +184,8 @@
     another date) keeps no rows. DuckDB's delete+insert by event_id already removed them;
     on Spark, dynamic overwrite leaves a partition the run wrote nothing to, so it is
     dropped here. Only a window date can be emptied (an event moves only when a copy of it
-    is delivered, and every copy's date is a window date), so only those are looked at.
+    is delivered, and every copy's date is a window date), so only those are looked at (a
+    date a failed run left empty is not: the next run of its window drops it).
 #}
 {% macro drop_dates_without_events(column, events) -%}
     {{ return(adapter.dispatch('drop_dates_without_events', 'dongne')(column, events)) }}

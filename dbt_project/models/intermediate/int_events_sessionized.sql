@@ -15,12 +15,15 @@
 
     On DuckDB a run returns the recomputed rows, which replace theirs by event_id. On Spark
     the table is partitioned by event_date and a run overwrites whole date partitions: it
-    returns every row of every date from the earliest recomputed row's on (the new day,
-    the day a reopened session started, back to the oldest date a late delivery touched),
-    the rows it does not recompute as stored; the post-hook drops a date left without
-    events (rewrites_whole_dates, delivery_window.sql). The recompute points are computed
-    once per run and their earliest date is a literal, so Spark reads only those dates'
-    partitions (computed_once.sql).
+    returns every row of every date from the earliest recompute point's date to the
+    newest, the rows it does not recompute as stored (a date where nothing changed is
+    written back as it was): usually the new day and the day before; a late event from
+    days ago rewrites every date since. This relies on event_date being the date of
+    event_at, so every row a run adds or replaces lies on or after its key's recompute
+    point. The post-hook drops a date left without events (rewrites_whole_dates,
+    delivery_window.sql). The recompute points are computed once per run and their
+    earliest date is a literal, so Spark reads only those dates' partitions
+    (computed_once.sql).
 #}
 {{
     config(
@@ -31,8 +34,8 @@
         on_schema_change='fail',
         tags=['daily'],
         post_hook=[
-            "{{ drop_dates_without_events('event_date', ref('int_events_dated')) }}",
             "{{ drop_computed_once('recompute_from') }}",
+            "{{ drop_dates_without_events('event_date', ref('int_events_dated')) }}",
         ],
     )
 }}
@@ -57,8 +60,9 @@
 -- - a closed session: from the change itself; the first recomputed event starts the next
 --   session, its gap counted from that session's last event;
 -- - an open one: from that session's first event, with its number and its stored gap;
--- - no event before the change: the key is recomputed whole (from the change: it has no
---   event before it, stored or new, as an untouched event is both).
+-- - no stored event before the change: the key is recomputed whole, from the change (it
+--   has no new event before it either: a touched one would set an earlier change, and an
+--   untouched one is stored).
 {%- set recompute_points -%}
 with
 
@@ -115,8 +119,8 @@ history as (
 ),
 
 -- Per touched key: that session's start (its number and stored gap) and the last event
--- before the change. Two starts of one key are more than 1,800 s apart, so one row is
--- the start at start_at.
+-- before the change. One row is the start at start_at: an event at the same time as a
+-- start is not a start (its gap is 0).
 key_history as (
     select
         session_key,
@@ -147,8 +151,9 @@ select
 from key_state
 {%- endset %}
 {%- set recompute_from = computed_once('recompute_from', recompute_points) %}
--- Every recomputed row lies on or after the earliest anchor's date: only those dates are
--- read (on Spark the date is a literal, so only their partitions are).
+-- Every recomputed row lies on or after the earliest anchor's date (event_date is the
+-- date of event_at): only those dates are read (on Spark the date is a literal, so only
+-- their partitions are).
 {%- set recomputed_from_date = computed_once_min_date('recompute_from', 'anchor_at') %}
 {% endif %}
 
